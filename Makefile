@@ -1,0 +1,56 @@
+# Spindle's build. `make test` is what CI runs (through .ci/run).
+GO        ?= go
+BIN       ?= bin/spindle
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/spindle-yarn/spindle/cli.Version=$(VERSION)
+MINICLUSTER := integration/minicluster
+
+.PHONY: all build test unit vet fuzz bench generate minicluster dev-cluster clean
+
+all: build
+
+# One static binary: the same file runs on the edge node, in the AM and in
+# every container, on any Linux NodeManager.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/spindle
+
+# The Java local cluster (MiniDFSCluster + MiniYARNCluster) the tests run against.
+minicluster:
+	cd $(MINICLUSTER) && mvn -B -q package -DskipTests
+
+# Unit and integration tests together; integration tests start the local
+# Hadoop cluster themselves (once per test binary).
+test: vet minicluster
+	$(GO) test -count=1 -timeout 30m ./...
+
+# Unit tests only, no Hadoop cluster.
+unit:
+	$(GO) test -count=1 -short ./...
+
+vet:
+	$(GO) vet ./...
+
+# Each fuzz target for a short while (FUZZTIME=1m for longer).
+FUZZTIME ?= 15s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Regenerates the committed Go code for our .proto subset.
+generate:
+	bash scripts/generate.sh
+
+# The local cluster in the foreground, for a person: prints the
+# `export HADOOP_CONF_DIR=...` line to paste. Ctrl-C stops it.
+dev-cluster: minicluster
+	$(GO) run ./integration/cmd/dev-cluster
+
+clean:
+	rm -rf bin $(MINICLUSTER)/target

@@ -1,0 +1,323 @@
+// Package cluster runs Spindle's local Hadoop for tests and for people: the
+// Java program under integration/minicluster (MiniDFSCluster and
+// MiniYARNCluster in one JVM), started once per test binary and always torn
+// down. It owns building that program, starting it, reading its ready line
+// and making sure no process outlives it.
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// readyPrefix starts the one line the Java program prints on stdout once
+// HDFS is writable and every NodeManager is RUNNING.
+const readyPrefix = "SPINDLE_MINICLUSTER_READY "
+
+// Options tune a cluster. The zero value is what tests use.
+type Options struct {
+	// WorkDir holds HDFS blocks, NodeManager dirs, logs and the conf folder.
+	// Empty: a new temporary folder, removed by Stop.
+	WorkDir string
+	// NodeManagers is how many NodeManagers to start; 0 means 2.
+	NodeManagers int
+	// StartTimeout bounds the build and the start; 0 means 4 minutes.
+	StartTimeout time.Duration
+	// Stderr receives the JVM's stderr (warnings, errors). Nil: the log file only.
+	Stderr io.Writer
+}
+
+// Node is a NodeManager as the ResourceManager saw it at start.
+type Node struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+}
+
+// Cluster is a running local Hadoop.
+type Cluster struct {
+	ConfDir          string `json:"conf_dir"`
+	HDFSURI          string `json:"hdfs_uri"`
+	RMAddress        string `json:"rm_address"`
+	SchedulerAddress string `json:"rm_scheduler_address"`
+	RMWebAddress     string `json:"rm_webapp_address"`
+	NodeManagers     []Node `json:"node_managers"`
+	// StartMillis is the JVM's own measure of its start, for the README.
+	StartMillis int64 `json:"start_millis"`
+
+	WorkDir string `json:"-"`
+	LogFile string `json:"-"`
+
+	cmd       *exec.Cmd
+	stdin     io.WriteCloser
+	ownsWork  bool
+	done      chan struct{}
+	waitErr   error
+	stopOnce  sync.Once
+	stopError error
+}
+
+// ProgramDir is integration/minicluster in this checkout.
+func ProgramDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "minicluster")
+}
+
+// Build compiles the Java program with Maven when its sources are newer than
+// the last build. A lock file keeps parallel test binaries from building at
+// the same time.
+func Build(ctx context.Context) error {
+	dir := ProgramDir()
+	stamp := filepath.Join(dir, "target", "classpath.txt")
+	if !stale(dir, stamp) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "target"), 0o755); err != nil {
+		return fmt.Errorf("build minicluster: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "target", ".build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("build minicluster: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("build minicluster: lock: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if !stale(dir, stamp) { // another process built it while we waited
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, "mvn", "-B", "-q", "package", "-DskipTests")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("build minicluster with Maven in %s: %w\n%s", dir, err, tail(out, 4000))
+	}
+	return nil
+}
+
+func stale(dir, stamp string) bool {
+	st, err := os.Stat(stamp)
+	if err != nil {
+		return true
+	}
+	newer := false
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || newer {
+			return nil
+		}
+		if d.IsDir() && d.Name() == "target" {
+			return filepath.SkipDir
+		}
+		if info, err := d.Info(); err == nil && !d.IsDir() && info.ModTime().After(st.ModTime()) {
+			newer = true
+		}
+		return nil
+	})
+	return newer
+}
+
+// javaOpens are the module openings Hadoop 3.4's web apps, Guice and
+// reflection-based serialisation need on Java 17.
+var javaOpens = []string{
+	"java.base/java.lang", "java.base/java.lang.reflect", "java.base/java.io", "java.base/java.net",
+	"java.base/java.nio", "java.base/java.util", "java.base/java.util.concurrent", "java.base/java.util.zip",
+	"java.base/java.math", "java.base/java.text", "java.base/sun.nio.ch", "java.base/sun.security.util",
+	"java.base/sun.security.x509",
+}
+
+// Start builds (if needed) and starts a cluster, returning once it accepts
+// work. The caller must Stop it.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 4 * time.Minute
+	}
+	if opts.NodeManagers == 0 {
+		opts.NodeManagers = 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
+	defer cancel()
+	if err := Build(ctx); err != nil {
+		return nil, err
+	}
+	dir := ProgramDir()
+	cp, err := os.ReadFile(filepath.Join(dir, "target", "classpath.txt"))
+	if err != nil {
+		return nil, fmt.Errorf("start minicluster: %w", err)
+	}
+
+	c := &Cluster{WorkDir: opts.WorkDir, done: make(chan struct{})}
+	if c.WorkDir == "" {
+		if c.WorkDir, err = os.MkdirTemp("", "spindle-hadoop-"); err != nil {
+			return nil, fmt.Errorf("start minicluster: %w", err)
+		}
+		c.ownsWork = true
+	}
+	if c.WorkDir, err = filepath.Abs(c.WorkDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
+		return nil, fmt.Errorf("start minicluster: %w", err)
+	}
+	c.LogFile = filepath.Join(c.WorkDir, "minicluster.log")
+
+	java := "java"
+	if home := os.Getenv("JAVA_HOME"); home != "" {
+		java = filepath.Join(home, "bin", "java")
+	}
+	args := []string{"-Xmx2g", "-XX:+IgnoreUnrecognizedVMOptions",
+		"-Dspindle.minicluster.log=" + c.LogFile,
+		"-Djava.util.logging.config.file=" + filepath.Join(dir, "target", "classes", "logging.properties")}
+	for _, o := range javaOpens {
+		args = append(args, "--add-opens="+o+"=ALL-UNNAMED")
+	}
+	args = append(args, "-cp", filepath.Join(dir, "target", "classes")+":"+strings.TrimSpace(string(cp)),
+		"dev.spindle.minicluster.Main", "--work-dir", c.WorkDir,
+		"--node-managers", fmt.Sprint(opts.NodeManagers), "--exit-on-stdin-eof")
+	// Not CommandContext: the cluster outlives the start context.
+	cmd := exec.Command(java, args...)
+	cmd.Dir = c.WorkDir
+	// Own process group so Stop reaches every JVM child; if this process dies,
+	// the JVM sees stdin close and stops by itself.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr := io.Writer(io.Discard)
+	if opts.Stderr != nil {
+		stderr = opts.Stderr
+	}
+	var errTail tailBuffer
+	cmd.Stderr = io.MultiWriter(stderr, &errTail)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if c.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start minicluster (%s): %w", java, err)
+	}
+	c.cmd = cmd
+	go func() {
+		c.waitErr = cmd.Wait()
+		close(c.done)
+	}()
+
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, readyPrefix) {
+				ready <- json.Unmarshal([]byte(strings.TrimPrefix(line, readyPrefix)), c)
+				_, _ = io.Copy(io.Discard, stdout)
+				return
+			}
+		}
+		ready <- errors.New("minicluster exited before its ready line")
+	}()
+
+	select {
+	case err := <-ready:
+		if err != nil {
+			<-c.done
+			_ = c.Stop()
+			return nil, fmt.Errorf("start minicluster: %w (%v); stderr:\n%s\nlog: %s", err, c.waitErr, errTail.String(), c.LogFile)
+		}
+		return c, nil
+	case <-ctx.Done():
+		_ = c.Stop()
+		return nil, fmt.Errorf("start minicluster: no ready line within %s: %w; stderr:\n%s\nlog: %s",
+			opts.StartTimeout, ctx.Err(), errTail.String(), c.LogFile)
+	}
+}
+
+// Stop shuts the cluster down: stdin closes (the JVM stops its services),
+// after 60s the process group is killed, then any container process still
+// running from the work dir is killed. The work dir is removed if Start made it.
+func (c *Cluster) Stop() error {
+	c.stopOnce.Do(func() {
+		if c.stdin != nil {
+			_ = c.stdin.Close()
+		}
+		if c.cmd != nil && c.cmd.Process != nil {
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-c.done:
+			case <-time.After(60 * time.Second):
+				_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+				<-c.done
+				c.stopError = errors.New("stop minicluster: JVM did not exit within 60s; killed")
+			}
+		}
+		killStragglers(c.WorkDir)
+		if c.ownsWork {
+			_ = os.RemoveAll(c.WorkDir)
+		}
+	})
+	return c.stopError
+}
+
+// killStragglers kills processes whose working directory lies under dir:
+// containers run in their own session (setsid), so killing the JVM's
+// process group does not reach one that the NodeManager failed to stop.
+func killStragglers(dir string) {
+	if dir == "" {
+		return
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil || pid == os.Getpid() {
+			continue
+		}
+		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// Env returns the environment a Hadoop client needs to use this cluster.
+func (c *Cluster) Env() []string {
+	return []string{"HADOOP_CONF_DIR=" + c.ConfDir, "YARN_CONF_DIR=" + c.ConfDir}
+}
+
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 16<<10 {
+		t.buf = t.buf[len(t.buf)-16<<10:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}

@@ -1,0 +1,84 @@
+package integration
+
+import (
+	"bytes"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/colinmarc/hdfs/v2"
+	"github.com/colinmarc/hdfs/v2/hadoopconf"
+)
+
+// The conf folder alone must be enough for a client outside the JVM.
+func hdfsClient(t *testing.T, confDir string) *hdfs.Client {
+	t.Helper()
+	conf, err := hadoopconf.Load(confDir)
+	if err != nil {
+		t.Fatalf("load %s: %v", confDir, err)
+	}
+	opts := hdfs.ClientOptionsFromConf(conf)
+	opts.User = "root"
+	if u := os.Getenv("USER"); u != "" {
+		opts.User = u
+	}
+	c, err := hdfs.NewClient(opts)
+	if err != nil {
+		t.Fatalf("hdfs client from %s: %v", confDir, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestClusterWritesSiteFiles(t *testing.T) {
+	c := hadoop.Get(t)
+	for _, f := range []string{"core-site.xml", "hdfs-site.xml", "yarn-site.xml"} {
+		if _, err := os.Stat(filepath.Join(c.ConfDir, f)); err != nil {
+			t.Errorf("conf folder lacks %s: %v", f, err)
+		}
+	}
+}
+
+func TestClusterHDFSRoundTrip(t *testing.T) {
+	c := hadoop.Get(t)
+	fs := hdfsClient(t, c.ConfDir)
+	want := make([]byte, 3<<20) // spans more than one packet
+	if _, err := rand.Read(want); err != nil {
+		t.Fatal(err)
+	}
+	path := "/tmp/spindle-roundtrip/" + t.Name()
+	if err := fs.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatalf("mkdir on HDFS: %v", err)
+	}
+	w, err := fs.Create(path)
+	if err != nil {
+		t.Fatalf("create on HDFS: %v", err)
+	}
+	if _, err := w.Write(want); err != nil {
+		t.Fatalf("write on HDFS: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("close on HDFS: %v", err)
+	}
+	got, err := fs.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read back from HDFS: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read back %d bytes, differing from the %d written", len(got), len(want))
+	}
+}
+
+func TestClusterHasTwoRunningNodeManagers(t *testing.T) {
+	c := hadoop.Get(t)
+	running := 0
+	for _, n := range c.NodeManagers {
+		if n.State == "RUNNING" {
+			running++
+		}
+	}
+	if running != 2 {
+		t.Fatalf("want 2 RUNNING NodeManagers, got %+v", c.NodeManagers)
+	}
+}

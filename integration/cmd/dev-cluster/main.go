@@ -1,0 +1,40 @@
+// Command dev-cluster runs the local Hadoop cluster in the foreground for a
+// person to use (make dev-cluster) and stops it on Ctrl-C or SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spindle-yarn/spindle/integration/cluster"
+)
+
+func main() {
+	work := flag.String("work-dir", "", "folder for HDFS data, logs and the conf folder (default: a new temporary folder, removed at exit)")
+	nms := flag.Int("node-managers", 2, "number of NodeManagers")
+	flag.Parse()
+	start := time.Now()
+	fmt.Fprintln(os.Stderr, "starting the local Hadoop cluster (HDFS + YARN)...")
+	c, err := cluster.Start(context.Background(), cluster.Options{WorkDir: *work, NodeManagers: *nms, Stderr: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dev-cluster:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "ready in %s (JVM start %d ms). ResourceManager %s, web UI http://%s, HDFS %s\nlog: %s\n",
+		time.Since(start).Round(100*time.Millisecond), c.StartMillis, c.RMAddress, c.RMWebAddress, c.HDFSURI, c.LogFile)
+	fmt.Printf("export HADOOP_CONF_DIR=%s\n", c.ConfDir)
+	fmt.Fprintln(os.Stderr, "Ctrl-C stops it.")
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	fmt.Fprintln(os.Stderr, "stopping...")
+	if err := c.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "dev-cluster:", err)
+		os.Exit(1)
+	}
+}
