@@ -12,7 +12,6 @@ import (
 
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"github.com/spindle-yarn/spindle/hadooprpc/internal/ipc"
-	"github.com/spindle-yarn/spindle/hadooprpc/internal/sasl"
 )
 
 // Options are what a client needs beyond the Hadoop configuration.
@@ -35,9 +34,9 @@ type Token = ipc.Token
 // authenticates, from hadoop.security.authentication.
 func clientAuth(cfg *conf.Config, o Options, principalKey string) (ipc.Options, error) {
 	var opts ipc.Options
-	qop, err := sasl.ParseQOP(cfg.GetDefault("hadoop.rpc.protection", "authentication"))
+	qop, err := qopFrom(cfg)
 	if err != nil {
-		return opts, fmt.Errorf("hadoop.rpc.protection: %w", err)
+		return opts, err
 	}
 	opts.QOP = qop
 	opts.ClientID = ipc.NewClientID()

@@ -1,0 +1,47 @@
+package hadooprpc
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/colinmarc/hdfs/v2"
+
+	"github.com/spindle-yarn/spindle/hadooprpc/conf"
+	"github.com/spindle-yarn/spindle/hadooprpc/internal/ipc"
+)
+
+// NewHDFS connects a colinmarc/hdfs client to the NameNode(s) named by cfg
+// (fs.defaultFS, HA nameservices included), acting as o.User under SIMPLE
+// authentication or as the Kerberos principal under kerberos.
+func NewHDFS(cfg *conf.Config, o Options) (*hdfs.Client, error) {
+	addrs, err := cfg.NameNodeAddresses()
+	if err != nil {
+		return nil, fmt.Errorf("hdfs: %w", err)
+	}
+	opts := hdfs.ClientOptions{Addresses: addrs, User: o.User}
+	if opts.User == "" {
+		if opts.User, err = ipc.DefaultUser(); err != nil {
+			return nil, fmt.Errorf("hdfs: %w", err)
+		}
+	}
+	if strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") {
+		kc := o.Kerberos
+		if kc == nil {
+			if kc, err = kerberosLogin(o); err != nil {
+				return nil, err
+			}
+		}
+		spn, ok := cfg.Get("dfs.namenode.kerberos.principal")
+		if !ok {
+			return nil, fmt.Errorf("hdfs: hadoop.security.authentication is kerberos but dfs.namenode.kerberos.principal is not set in hdfs-site.xml")
+		}
+		opts.KerberosClient = kc
+		opts.KerberosServicePrincipleName = strings.SplitN(spn, "@", 2)[0]
+		opts.DataTransferProtection = cfg.GetDefault("dfs.data.transfer.protection", "")
+	}
+	c, err := hdfs.NewClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("hdfs: connect to %v: %w", addrs, err)
+	}
+	return c, nil
+}
