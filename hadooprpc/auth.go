@@ -105,3 +105,7 @@ func kerberosLogin(o Options) (*client.Client, error) {
 	}
 	return c, nil
 }
+
+// DefaultUser is the user under SIMPLE authentication: $HADOOP_USER_NAME,
+// else the OS user.
+func DefaultUser() (string, error) { return ipc.DefaultUser() }

@@ -3,6 +3,7 @@ package hadooprpc
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/colinmarc/hdfs/v2"
 
@@ -44,4 +45,20 @@ func NewHDFS(cfg *conf.Config, o Options) (*hdfs.Client, error) {
 		return nil, fmt.Errorf("hdfs: connect to %v: %w", addrs, err)
 	}
 	return c, nil
+}
+
+// CloseHDFSFile closes a file being written, retrying while the NameNode
+// says the last block is still replicating (it completes the file only once
+// DataNodes report the block), as Hadoop's own client does, for up to 30s.
+func CloseHDFSFile(w *hdfs.FileWriter) error {
+	delay := 50 * time.Millisecond
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := w.Close()
+		if err == nil || !hdfs.IsErrReplicating(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, 2*time.Second)
+	}
 }

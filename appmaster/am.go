@@ -1,0 +1,653 @@
+// Package appmaster is Spindle's YARN application master: it registers with
+// the ResourceManager, asks for the Dask scheduler's container and then the
+// workers', launches them on NodeManagers, replaces failed ones, scales on
+// request, publishes the scheduler address, and finishes with an honest
+// final status. This file holds the main loop and a container's whole life:
+// requested → allocated → launched → running → ready → completed → restarted.
+package appmaster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/colinmarc/hdfs/v2"
+	"github.com/sirupsen/logrus"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spindle-yarn/spindle/hadooprpc"
+	"github.com/spindle-yarn/spindle/hadooprpc/conf"
+	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+	"github.com/spindle-yarn/spindle/spec"
+)
+
+// Heartbeat intervals: fast while containers are wanted, slow when idle
+// (the RM expires an AM after yarn.am.liveness-monitor.expiry-interval-ms,
+// 10 minutes by default).
+const (
+	fastHeartbeat = 200 * time.Millisecond
+	idleHeartbeat = 2 * time.Second
+)
+
+// Container states, in the order a container moves through them.
+const (
+	stateAllocated = "allocated" // granted by the RM, not yet started
+	stateLaunching = "launching" // startContainers sent to the NodeManager
+	stateRunning   = "running"   // the NodeManager started it
+	stateReady     = "ready"     // the runtime reported the process ready
+	stateCompleted = "completed" // the RM reported it finished
+)
+
+// container is one YARN container the AM holds.
+type container struct {
+	id      string
+	yarn    *yarnpb.ContainerProto
+	service *service
+	state   string
+	started time.Time
+	// stopping: the AM stopped it on purpose (scale down, kill, shutdown),
+	// so its completion is not a failure.
+	stopping bool
+	// address and dashboard come from the runtime's ready call.
+	address, dashboard string
+	exitStatus         int32
+	diagnostics        string
+}
+
+// service is the scheduler or one worker pool.
+type service struct {
+	name     string
+	role     string // "scheduler" or "worker"
+	spec     *spec.Service
+	pool     *spec.Pool // nil for the scheduler
+	reqID    int64      // allocation request id: matches allocations to services
+	priority int32
+	desired  int
+	failures int  // containers that failed (not stopped by the AM)
+	gaveUp   bool // failures passed max_restarts: no more replacements
+	// containers not yet completed, by id.
+	live map[string]*container
+}
+
+func (s *service) maxRestarts() int { return s.spec.Restarts() }
+
+// AM is the application master.
+type AM struct {
+	plan   *Plan
+	hadoop *conf.Config
+	amrm   *hadooprpc.AMRM
+	nms    *hadooprpc.NodeManagers
+	fs     *hdfs.Client
+	secret []byte
+	host   string // this node, as the RM and containers see it
+	log    logrus.FieldLogger
+	// controlAddr is host:port of the control API.
+	controlAddr string
+
+	mu          sync.Mutex
+	services    []*service
+	byReqID     map[int64]*service
+	containers  map[string]*container // every container ever held, for status
+	release     []*yarnpb.ContainerIdProto
+	scheduler   schedulerInfo
+	trackingURL string
+	wake        chan struct{}
+	finishing   *finish // set when the AM decided to end
+	diagnostics []string
+	resources   *yarnpb.ResourceProto // the largest container the RM grants
+}
+
+// schedulerInfo is where the Dask scheduler is; generation counts moves.
+type schedulerInfo struct {
+	Address    string `json:"address"`
+	Dashboard  string `json:"dashboard_address"`
+	Generation int    `json:"generation"`
+	container  string
+}
+
+// finish is how the application ends.
+type finish struct {
+	status      yarnpb.FinalApplicationStatusProto
+	diagnostics string
+}
+
+// Config is what New needs; Main builds it from the container environment.
+type Config struct {
+	Plan   *Plan
+	Hadoop *conf.Config
+	AMRM   *hadooprpc.AMRM
+	NMs    *hadooprpc.NodeManagers
+	FS     *hdfs.Client
+	Secret []byte
+	Host   string
+	Log    logrus.FieldLogger
+}
+
+// New prepares an AM; Run registers and runs it.
+func New(c Config) *AM {
+	am := &AM{
+		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, host: c.Host, log: c.Log,
+		byReqID: map[int64]*service{}, containers: map[string]*container{}, wake: make(chan struct{}, 1),
+	}
+	sp := c.Plan.Spec
+	add := func(s *service) {
+		s.reqID = int64(len(am.services) + 1)
+		s.priority = int32(len(am.services))
+		s.live = map[string]*container{}
+		am.services = append(am.services, s)
+		am.byReqID[s.reqID] = s
+	}
+	add(&service{name: "scheduler", role: "scheduler", spec: &sp.Scheduler, desired: 1})
+	for i := range sp.Workers {
+		p := &sp.Workers[i]
+		add(&service{name: p.Name, role: "worker", spec: &p.Service, pool: p, desired: p.Instances})
+	}
+	return am
+}
+
+// Run registers with the RM, serves the control API on ln, and runs the
+// allocation loop until the application ends; then it stops every
+// container, unregisters and cleans up. ctx ending (SIGTERM from YARN)
+// stops the loop without unregistering: YARN is already ending the attempt.
+func (am *AM) Run(ctx context.Context, ln net.Listener) error {
+	port := ln.Addr().(*net.TCPAddr).Port
+	am.controlAddr = net.JoinHostPort(am.host, strconv.Itoa(port))
+	srv := am.controlServer()
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	reg, err := am.amrm.Register(ctx, am.host, int32(port), "")
+	if err != nil {
+		return err
+	}
+	am.resources = reg.GetMaximumCapability()
+	am.log.Infof("registered %s; control API on %s:%d; largest container %d MiB, %d vcores",
+		am.plan.AppID, am.host, port, am.resources.GetMemory(), am.resources.GetVirtualCores())
+
+	var lifetime <-chan time.Time
+	if d := time.Duration(am.plan.Spec.Lifetime); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		lifetime = t.C
+	}
+
+	for {
+		am.mu.Lock()
+		done := am.finishing != nil
+		am.mu.Unlock()
+		if done {
+			break
+		}
+		if err := am.heartbeat(ctx); err != nil {
+			if ctx.Err() != nil {
+				am.cleanup(context.Background(), false)
+				return ctx.Err()
+			}
+			am.endWith(yarnpb.FinalApplicationStatusProto_APP_FAILED, fmt.Sprintf("talking to the ResourceManager: %v", err))
+			break
+		}
+		select {
+		case <-ctx.Done():
+			am.log.Warn("stopped by YARN (SIGTERM)")
+			am.cleanup(context.Background(), false)
+			return ctx.Err()
+		case <-lifetime:
+			am.endWith(yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED,
+				fmt.Sprintf("lifetime of %s reached", time.Duration(am.plan.Spec.Lifetime)))
+		case <-am.wake:
+		case <-time.After(am.interval()):
+		}
+	}
+	am.mu.Lock()
+	f := *am.finishing
+	am.mu.Unlock()
+	am.log.Infof("finishing: %s: %s", f.status, f.diagnostics)
+	fctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	am.stopAll(fctx)
+	err = am.amrm.Finish(fctx, f.status, f.diagnostics, am.trackingURLNow())
+	am.cleanup(fctx, true)
+	return err
+}
+
+// interval is the time to the next heartbeat.
+func (am *AM) interval() time.Duration {
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	for _, s := range am.services {
+		if am.wanted(s) > 0 {
+			return fastHeartbeat
+		}
+		for _, c := range s.live {
+			if c.state == stateAllocated || c.state == stateLaunching {
+				return fastHeartbeat
+			}
+		}
+	}
+	return idleHeartbeat
+}
+
+// wanted is how many more containers a service needs. Workers wait for
+// the scheduler's address: they need it at launch.
+func (am *AM) wanted(s *service) int {
+	if s.gaveUp {
+		return 0
+	}
+	if s.role == "worker" && am.scheduler.Address == "" {
+		return 0
+	}
+	n := s.desired - len(s.live)
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// heartbeat sends one allocate call with absolute asks and handles what
+// comes back: new containers, completed ones, tokens, commands.
+func (am *AM) heartbeat(ctx context.Context) error {
+	am.mu.Lock()
+	req := &yarnpb.AllocateRequestProto{Progress: proto.Float32(0.5), Release: am.release}
+	am.release = nil
+	for _, s := range am.services {
+		req.Ask = append(req.Ask, am.ask(s))
+	}
+	if am.trackingURL != "" {
+		req.TrackingUrl = proto.String(am.trackingURL)
+	}
+	am.mu.Unlock()
+
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	resp, err := am.amrm.Allocate(cctx, req)
+	cancel()
+	if err != nil {
+		if errors.Is(err, hadooprpc.ErrApplicationMasterNotRegistered) {
+			// The RM lost us (restart or failover): register again.
+			am.log.Warnf("%v: registering again", err)
+			am.amrm.ResetResponseID()
+			_, rerr := am.amrm.Register(ctx, am.host, am.controlPort(), am.trackingURLNow())
+			return rerr
+		}
+		return err
+	}
+	am.nms.AddTokens(resp.GetNmTokens())
+	// An unset a_m_command reads as its proto2 default, AM_RESYNC: look at
+	// the field itself.
+	if resp.AMCommand != nil {
+		switch resp.GetAMCommand() {
+		case yarnpb.AMCommandProto_AM_SHUTDOWN:
+			am.endWith(yarnpb.FinalApplicationStatusProto_APP_FAILED, "the ResourceManager told the AM to shut down")
+			return nil
+		case yarnpb.AMCommandProto_AM_RESYNC:
+			am.log.Warn("the ResourceManager asked for a resync: registering again")
+			am.amrm.ResetResponseID()
+			_, err := am.amrm.Register(ctx, am.host, am.controlPort(), am.trackingURLNow())
+			return err
+		}
+	}
+
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	for _, st := range resp.GetCompletedContainerStatuses() {
+		am.completed(st)
+	}
+	for _, yc := range resp.GetAllocatedContainers() {
+		am.allocated(ctx, yc)
+	}
+	return nil
+}
+
+// ask is a service's absolute ask: the RM replaces its count each time.
+func (am *AM) ask(s *service) *yarnpb.ResourceRequestProto {
+	r := s.spec.Resources
+	capability := &yarnpb.ResourceProto{Memory: proto.Int64(r.Memory.MiB()), VirtualCores: proto.Int32(int32(r.VCores))}
+	add := func(name string, v int64) {
+		capability.ResourceValueMap = append(capability.ResourceValueMap, &yarnpb.ResourceInformationProto{
+			Key: proto.String(name), Value: proto.Int64(v),
+		})
+	}
+	if r.GPUs > 0 {
+		add(spec.GPUResource, int64(r.GPUs))
+	}
+	names := make([]string, 0, len(r.Other))
+	for n := range r.Other {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		add(n, r.Other[n])
+	}
+	a := &yarnpb.ResourceRequestProto{
+		Priority:            &yarnpb.PriorityProto{Priority: proto.Int32(s.priority)},
+		ResourceName:        proto.String("*"),
+		Capability:          capability,
+		NumContainers:       proto.Int32(int32(am.wanted(s))),
+		AllocationRequestId: proto.Int64(s.reqID),
+	}
+	if s.spec.NodeLabel != "" {
+		a.NodeLabelExpression = proto.String(s.spec.NodeLabel)
+	}
+	return a
+}
+
+// allocated handles a container the RM granted: it goes to the service whose
+// allocation request id it echoes, or back to the RM if none needs it.
+func (am *AM) allocated(ctx context.Context, yc *yarnpb.ContainerProto) {
+	id := hadooprpc.ContainerID(yc.GetId())
+	s := am.byReqID[yc.GetAllocationRequestId()]
+	if s == nil || am.finishing != nil || len(s.live) >= s.desired || s.gaveUp {
+		am.log.Infof("releasing surplus container %s", id)
+		am.release = append(am.release, yc.GetId())
+		return
+	}
+	c := &container{id: id, yarn: yc, service: s, state: stateAllocated, started: time.Now()}
+	s.live[id] = c
+	am.containers[id] = c
+	am.log.Infof("%s: allocated %s on %s", s.name, id, hadooprpc.NodeAddress(yc.GetNodeId()))
+	launch, err := am.launchContext(s)
+	if err != nil {
+		am.launchFailed(c, err)
+		return
+	}
+	c.state = stateLaunching
+	go func() {
+		lctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		err := am.nms.StartContainer(lctx, yc, launch)
+		am.mu.Lock()
+		defer am.mu.Unlock()
+		if err != nil {
+			am.launchFailed(c, err)
+			return
+		}
+		if c.state == stateLaunching {
+			c.state = stateRunning
+			am.log.Infof("%s: launched %s", s.name, id)
+		}
+	}()
+}
+
+// launchFailed counts a container that could not start as a failure and
+// gives it back to the RM.
+func (am *AM) launchFailed(c *container, err error) {
+	am.log.Errorf("%s: launching %s failed: %v", c.service.name, c.id, err)
+	c.stopping = true // its completion must not count twice
+	am.release = append(am.release, c.yarn.GetId())
+	am.fail(c, fmt.Sprintf("launch failed: %v", err))
+}
+
+// completed handles the RM's report that a container ended.
+func (am *AM) completed(st *yarnpb.ContainerStatusProto) {
+	id := hadooprpc.ContainerID(st.GetContainerId())
+	c := am.containers[id]
+	if c == nil || c.state == stateCompleted {
+		return
+	}
+	c.state = stateCompleted
+	c.exitStatus = st.GetExitStatus()
+	c.diagnostics = strings.TrimSpace(st.GetDiagnostics())
+	s := c.service
+	delete(s.live, id)
+	if am.scheduler.container == id {
+		am.scheduler.Address, am.scheduler.Dashboard, am.scheduler.container = "", "", ""
+	}
+	if c.stopping {
+		am.log.Infof("%s: %s stopped (exit %d)", s.name, id, c.exitStatus)
+		return
+	}
+	am.fail(c, fmt.Sprintf("exit status %d: %s", c.exitStatus, condense(c.diagnostics)))
+}
+
+// fail records a failed container and decides: replace it (the absolute
+// ask grows back by itself), give up on a worker pool, or end the
+// application when the scheduler is past its restarts.
+func (am *AM) fail(c *container, why string) {
+	s := c.service
+	delete(s.live, c.id)
+	s.failures++
+	am.log.Warnf("%s: container %s failed (%d of max %d restarts): %s", s.name, c.id, s.failures, s.maxRestarts(), why)
+	if max := s.maxRestarts(); max >= 0 && s.failures > max {
+		s.gaveUp = true
+		msg := fmt.Sprintf("%s: %d containers failed, more than max_restarts %d; last: %s %s", s.name, s.failures, max, c.id, why)
+		am.diagnostics = append(am.diagnostics, msg)
+		if s.role == "scheduler" {
+			am.finishLocked(yarnpb.FinalApplicationStatusProto_APP_FAILED, msg)
+		}
+	}
+	am.poke()
+}
+
+// ready records a runtime's report that its process is up. A scheduler's
+// address is published for clients and workers.
+func (am *AM) ready(ctx context.Context, id, address, dashboard string) error {
+	am.mu.Lock()
+	c := am.containers[id]
+	if c == nil || c.state == stateCompleted {
+		am.mu.Unlock()
+		return fmt.Errorf("container %s is not one of this application's live containers", id)
+	}
+	c.state, c.address, c.dashboard = stateReady, address, dashboard
+	var publish *schedulerInfo
+	if c.service.role == "scheduler" {
+		if address == "" {
+			am.mu.Unlock()
+			return errors.New("a scheduler's ready call needs its address")
+		}
+		am.scheduler = schedulerInfo{Address: address, Dashboard: dashboard, Generation: am.scheduler.Generation + 1, container: id}
+		if dashboard != "" {
+			am.trackingURL = "http://" + dashboard + "/status"
+		}
+		s := am.scheduler
+		publish = &s
+	}
+	am.mu.Unlock()
+	am.log.Infof("%s: %s ready at %q", c.service.name, id, address)
+	if publish != nil {
+		if err := am.publish(ctx, *publish); err != nil {
+			am.log.Errorf("publishing the scheduler address: %v", err)
+			return err
+		}
+	}
+	am.poke()
+	return nil
+}
+
+// stopContainer stops one container on purpose (not a failure).
+func (am *AM) stopContainer(ctx context.Context, c *container) error {
+	am.mu.Lock()
+	c.stopping = true
+	yc := c.yarn
+	am.mu.Unlock()
+	return am.nms.StopContainer(ctx, yc.GetNodeId(), yc.GetId())
+}
+
+// stopAll stops every live container, in parallel, workers before the
+// scheduler so they do not try to reconnect to it.
+func (am *AM) stopAll(ctx context.Context) {
+	am.mu.Lock()
+	var workers, schedulers []*container
+	for _, s := range am.services {
+		for _, c := range s.live {
+			if s.role == "scheduler" {
+				schedulers = append(schedulers, c)
+			} else {
+				workers = append(workers, c)
+			}
+		}
+	}
+	am.mu.Unlock()
+	for _, group := range [][]*container{workers, schedulers} {
+		var wg sync.WaitGroup
+		for _, c := range group {
+			wg.Add(1)
+			go func(c *container) {
+				defer wg.Done()
+				if err := am.stopContainer(ctx, c); err != nil {
+					am.log.Warnf("stopping %s: %v", c.id, err)
+				}
+			}(c)
+		}
+		wg.Wait()
+	}
+}
+
+// endWith makes the loop finish with this status.
+func (am *AM) endWith(status yarnpb.FinalApplicationStatusProto, diagnostics string) {
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	am.finishLocked(status, diagnostics)
+}
+
+func (am *AM) finishLocked(status yarnpb.FinalApplicationStatusProto, diagnostics string) {
+	if am.finishing != nil {
+		return
+	}
+	if len(am.diagnostics) > 0 && !strings.Contains(diagnostics, am.diagnostics[0]) {
+		diagnostics += "; " + strings.Join(am.diagnostics, "; ")
+	}
+	am.finishing = &finish{status: status, diagnostics: diagnostics}
+	am.poke()
+}
+
+// poke wakes the loop for an early heartbeat.
+func (am *AM) poke() {
+	select {
+	case am.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (am *AM) trackingURLNow() string {
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	return am.trackingURL
+}
+
+// cleanup removes the published address and, when the application is
+// over for good, the staging folder.
+func (am *AM) cleanup(ctx context.Context, final bool) {
+	if am.fs == nil {
+		return
+	}
+	if err := am.unpublish(); err != nil {
+		am.log.Warnf("removing the scheduler file: %v", err)
+	}
+	if final && am.plan.StagingDir != "" {
+		if err := am.fs.RemoveAll(am.plan.StagingDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			am.log.Warnf("removing staging folder %s: %v", am.plan.StagingDir, err)
+		}
+	}
+}
+
+// condense makes a NodeManager's multi-line diagnostics (which end with
+// the tail of the container's stderr) fit one line of an app report.
+func condense(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if i := strings.Index(s, "Last 4096 bytes of stderr :"); i >= 0 {
+		s = s[:strings.Index(s, "]")+1] + " stderr: " + strings.TrimSpace(s[i+len("Last 4096 bytes of stderr :"):])
+	}
+	if len(s) > 600 {
+		s = s[:300] + " … " + s[len(s)-300:]
+	}
+	return s
+}
+
+// scale sets a pool's desired size. Going down retires the newest workers
+// through the Dask scheduler first, so their data moves to the others.
+func (am *AM) scale(ctx context.Context, pool string, n int) error {
+	if n < 0 {
+		return fmt.Errorf("instances must not be negative, got %d", n)
+	}
+	am.mu.Lock()
+	var s *service
+	for _, x := range am.services {
+		if x.role == "worker" && x.name == pool {
+			s = x
+		}
+	}
+	if s == nil {
+		am.mu.Unlock()
+		return fmt.Errorf("%w: no worker pool %q", errNotFound, pool)
+	}
+	s.desired = n
+	s.gaveUp = false
+	var victims []*container
+	if extra := len(s.live) - n; extra > 0 {
+		all := make([]*container, 0, len(s.live))
+		for _, c := range s.live {
+			if !c.stopping {
+				all = append(all, c)
+			}
+		}
+		// Least useful first: not ready yet, then the newest.
+		sort.Slice(all, func(i, j int) bool {
+			ri, rj := all[i].state == stateReady, all[j].state == stateReady
+			if ri != rj {
+				return !ri
+			}
+			return all[i].started.After(all[j].started)
+		})
+		if extra > len(all) {
+			extra = len(all)
+		}
+		victims = all[:extra]
+		for _, c := range victims {
+			c.stopping = true
+		}
+	}
+	dashboard := am.scheduler.Dashboard
+	am.mu.Unlock()
+	am.log.Infof("%s: scaling to %d; retiring %d", pool, n, len(victims))
+	am.poke()
+	if len(victims) == 0 {
+		return nil
+	}
+	go func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		ids := make([]string, len(victims))
+		for i, c := range victims {
+			ids[i] = c.id
+		}
+		if dashboard != "" {
+			if err := retireWorkers(rctx, dashboard, ids); err != nil {
+				am.log.Warnf("retiring %v through the Dask scheduler: %v (stopping them anyway)", ids, err)
+			}
+		}
+		for _, c := range victims {
+			if err := am.stopContainer(rctx, c); err != nil {
+				am.log.Warnf("stopping %s: %v", c.id, err)
+			}
+		}
+	}()
+	return nil
+}
+
+// kill stops one container; the service replaces it if it still wants it.
+func (am *AM) kill(ctx context.Context, id string) error {
+	am.mu.Lock()
+	c := am.containers[id]
+	am.mu.Unlock()
+	if c == nil || c.state == stateCompleted {
+		return fmt.Errorf("%w: no live container %s", errNotFound, id)
+	}
+	return am.stopContainer(ctx, c)
+}
+
+var errNotFound = errors.New("not found")
+
+func (am *AM) controlPort() int32 {
+	_, p, _ := net.SplitHostPort(am.controlAddr)
+	n, _ := strconv.Atoi(p)
+	return int32(n)
+}
+
+// itoa keeps launch-context code short.
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,288 @@
+package appmaster
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The control API: HTTP+JSON on the host and port the AM registered with
+// the RM (ApplicationReport host and rpc_port). Every call carries
+// "Authorization: Bearer <hex secret>"; the secret is the application's,
+// generated at submit.
+
+// Status is GET /v1/status.
+type Status struct {
+	AppID       string            `json:"app_id"`
+	State       string            `json:"state"` // running, finishing
+	Scheduler   SchedulerStatus   `json:"scheduler"`
+	Services    []ServiceStatus   `json:"services"`
+	Containers  []ContainerStatus `json:"containers"`
+	Diagnostics []string          `json:"diagnostics,omitempty"`
+}
+
+// SchedulerStatus is GET /v1/scheduler: where the Dask scheduler is now.
+// Generation grows each time the scheduler moves.
+type SchedulerStatus struct {
+	Address    string `json:"address"`
+	Dashboard  string `json:"dashboard_address"`
+	Generation int    `json:"generation"`
+}
+
+// ServiceStatus is one service (the scheduler or a worker pool).
+type ServiceStatus struct {
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Desired  int    `json:"desired"`
+	Live     int    `json:"live"`
+	Ready    int    `json:"ready"`
+	Failures int    `json:"failures"`
+	GaveUp   bool   `json:"gave_up,omitempty"`
+}
+
+// ContainerStatus is one container, live or completed.
+type ContainerStatus struct {
+	ID          string    `json:"id"`
+	Service     string    `json:"service"`
+	State       string    `json:"state"`
+	Node        string    `json:"node"`
+	NodeHTTP    string    `json:"node_http_address"`
+	Address     string    `json:"address,omitempty"`
+	Started     time.Time `json:"started"`
+	ExitStatus  *int32    `json:"exit_status,omitempty"`
+	Diagnostics string    `json:"diagnostics,omitempty"`
+}
+
+// ReadyRequest is POST /v1/containers/{id}/ready, from the runtime.
+type ReadyRequest struct {
+	Service   string `json:"service"`
+	Role      string `json:"role"`
+	Address   string `json:"address"`
+	Dashboard string `json:"dashboard_address"`
+}
+
+// ScaleRequest is POST /v1/scale.
+type ScaleRequest struct {
+	Pool      string `json:"pool"`
+	Instances int    `json:"instances"`
+}
+
+// StopRequest is POST /v1/stop: a graceful end with final status SUCCEEDED.
+type StopRequest struct {
+	Diagnostics string `json:"diagnostics"`
+}
+
+// ErrUnauthorized: the AM refused the secret.
+var ErrUnauthorized = errors.New("the application master refused the control secret")
+
+// ErrNotFound: the pool or container named does not exist.
+var ErrNotFound = errNotFound
+
+// Client calls an AM's control API.
+type Client struct {
+	Base   string // http://host:port
+	Secret []byte
+	HTTP   *http.Client
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.Base, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", bearer(c.Secret))
+	req.Header.Set("Content-Type", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("application master %s: %w", c.Base, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%w: %s", ErrNotFound, strings.TrimSpace(string(b)))
+	case resp.StatusCode >= 300:
+		return fmt.Errorf("application master %s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("application master %s %s: bad reply: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// Status returns the AM's view of the application.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var s Status
+	return &s, c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
+}
+
+// Scheduler returns where the scheduler is.
+func (c *Client) Scheduler(ctx context.Context) (*SchedulerStatus, error) {
+	var s SchedulerStatus
+	return &s, c.do(ctx, http.MethodGet, "/v1/scheduler", nil, &s)
+}
+
+// Scale sets a worker pool's size.
+func (c *Client) Scale(ctx context.Context, pool string, n int) error {
+	return c.do(ctx, http.MethodPost, "/v1/scale", ScaleRequest{Pool: pool, Instances: n}, nil)
+}
+
+// Kill stops one container; its service replaces it.
+func (c *Client) Kill(ctx context.Context, containerID string) error {
+	return c.do(ctx, http.MethodPost, "/v1/containers/"+containerID+"/kill", nil, nil)
+}
+
+// Stop ends the application gracefully (final status SUCCEEDED).
+func (c *Client) Stop(ctx context.Context, diagnostics string) error {
+	return c.do(ctx, http.MethodPost, "/v1/stop", StopRequest{Diagnostics: diagnostics}, nil)
+}
+
+// Ready reports a container's process ready (the runtime's call).
+func (c *Client) Ready(ctx context.Context, containerID string, r ReadyRequest) error {
+	return c.do(ctx, http.MethodPost, "/v1/containers/"+containerID+"/ready", r, nil)
+}
+
+// controlServer serves the control API.
+func (am *AM) controlServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { reply(w, am.status()) })
+	mux.HandleFunc("GET /v1/scheduler", func(w http.ResponseWriter, r *http.Request) {
+		am.mu.Lock()
+		s := SchedulerStatus{Address: am.scheduler.Address, Dashboard: am.scheduler.Dashboard, Generation: am.scheduler.Generation}
+		am.mu.Unlock()
+		reply(w, s)
+	})
+	mux.HandleFunc("POST /v1/containers/{id}/ready", func(w http.ResponseWriter, r *http.Request) {
+		var req ReadyRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		if err := am.ready(r.Context(), r.PathValue("id"), req.Address, req.Dashboard); err != nil {
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /v1/containers/{id}/kill", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, am.kill(r.Context(), r.PathValue("id")))
+	})
+	mux.HandleFunc("POST /v1/scale", func(w http.ResponseWriter, r *http.Request) {
+		var req ScaleRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		answer(w, am.scale(r.Context(), req.Pool, req.Instances))
+	})
+	mux.HandleFunc("POST /v1/stop", func(w http.ResponseWriter, r *http.Request) {
+		var req StopRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		if req.Diagnostics == "" {
+			req.Diagnostics = "stopped by the user"
+		}
+		am.endWith(yarnpbSucceeded, req.Diagnostics)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	want := []byte(bearer(am.secret))
+	auth := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			http.Error(w, "missing or wrong control secret", http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return &http.Server{Handler: auth, ReadHeaderTimeout: 10 * time.Second}
+}
+
+func reply(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func answer(w http.ResponseWriter, err error) {
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, errNotFound):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	default:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	}
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && err != io.EOF {
+		http.Error(w, "bad request body: "+err.Error(), http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+// status is the AM's view for GET /v1/status.
+func (am *AM) status() Status {
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	st := Status{AppID: am.plan.AppID, State: "running",
+		Scheduler:   SchedulerStatus{Address: am.scheduler.Address, Dashboard: am.scheduler.Dashboard, Generation: am.scheduler.Generation},
+		Diagnostics: append([]string(nil), am.diagnostics...)}
+	if am.finishing != nil {
+		st.State = "finishing"
+	}
+	for _, s := range am.services {
+		ss := ServiceStatus{Name: s.name, Role: s.role, Desired: s.desired, Live: len(s.live), Failures: s.failures, GaveUp: s.gaveUp}
+		for _, c := range s.live {
+			if c.state == stateReady {
+				ss.Ready++
+			}
+		}
+		st.Services = append(st.Services, ss)
+	}
+	for _, c := range am.containers {
+		cs := ContainerStatus{ID: c.id, Service: c.service.name, State: c.state, Node: hadoopNode(c), NodeHTTP: c.yarn.GetNodeHttpAddress(),
+			Address: c.address, Started: c.started, Diagnostics: c.diagnostics}
+		if c.state == stateCompleted {
+			e := c.exitStatus
+			cs.ExitStatus = &e
+		}
+		st.Containers = append(st.Containers, cs)
+	}
+	sortContainers(st.Containers)
+	return st
+}
+
+// Secret hex-decodes a control secret as stored by the client.
+func Secret(hexText string) ([]byte, error) {
+	b, err := hex.DecodeString(strings.TrimSpace(hexText))
+	if err != nil || len(b) < 16 {
+		return nil, errors.New("the control secret must be at least 16 bytes, hex-encoded")
+	}
+	return b, nil
+}

@@ -1,0 +1,101 @@
+package appmaster
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
+	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+)
+
+// EnvLink is the folder name YARN unpacks the environment archive into.
+const EnvLink = "environment"
+
+// Environment variables the container runtime reads (see package container).
+const (
+	EnvAMURL     = "SPINDLE_AM_URL"
+	EnvAppID     = "SPINDLE_APP_ID"
+	EnvService   = "SPINDLE_SERVICE"
+	EnvRole      = "SPINDLE_ROLE"
+	EnvCommand   = "SPINDLE_COMMAND"
+	EnvEnvDir    = "SPINDLE_ENV"
+	EnvStopGrace = "SPINDLE_STOP_GRACE"
+)
+
+// launchContext is what a service's container runs: `spindle container`,
+// which activates the environment and runs the Dask process. Called with
+// am.mu held.
+func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, error) {
+	resources := map[string]Resource{"spindle": am.plan.Binary}
+	if am.plan.Environment != nil {
+		resources[EnvLink] = *am.plan.Environment
+	}
+	for name, r := range am.plan.Files[s.name] {
+		resources[name] = r
+	}
+	names := make([]string, 0, len(resources))
+	for n := range resources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	launch := &yarnpb.ContainerLaunchContextProto{
+		Command: []string{"./spindle", "container", "1><LOG_DIR>/stdout", "2><LOG_DIR>/stderr"},
+	}
+	for _, n := range names {
+		lr, err := resources[n].Proto()
+		if err != nil {
+			return nil, err
+		}
+		launch.LocalResources = append(launch.LocalResources, &yarnpb.StringLocalResourceMapProto{Key: proto.String(n), Value: lr})
+	}
+
+	argv := append([]string{}, s.spec.Command...)
+	argv = append(argv, s.spec.Args...)
+	if s.pool != nil {
+		// Dask's worker defaults (all cores, all memory of the node) are
+		// wrong inside a container: use what YARN granted.
+		argv = append(argv, "--nthreads", itoa(s.spec.Resources.VCores),
+			"--memory-limit", fmt.Sprintf("%dMiB", s.spec.Resources.Memory.MiB()))
+		if r := s.pool.DaskResourcesArg(); r != "" {
+			argv = append(argv, "--resources", r)
+		}
+	}
+	cmd, _ := json.Marshal(argv)
+	env := map[string]string{
+		EnvAMURL:     "http://" + am.controlAddr,
+		EnvAppID:     am.plan.AppID,
+		EnvService:   s.name,
+		EnvRole:      s.role,
+		EnvCommand:   string(cmd),
+		EnvStopGrace: "10s",
+	}
+	if am.plan.Environment != nil {
+		env[EnvEnvDir] = EnvLink
+	}
+	if s.role == "worker" {
+		env["DASK_SCHEDULER_ADDRESS"] = am.scheduler.Address
+	}
+	for k, v := range s.spec.Env {
+		env[k] = v
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		launch.Environment = append(launch.Environment, &yarnpb.StringStringMapProto{Key: proto.String(k), Value: proto.String(env[k])})
+	}
+
+	creds := credentials.New()
+	creds.AddSecret(SecretAlias, am.secret)
+	launch.Tokens = creds.ContainerTokens()
+	return launch, nil
+}
+
+// bearer is the Authorization header value for the control secret.
+func bearer(secret []byte) string { return "Bearer " + hex.EncodeToString(secret) }

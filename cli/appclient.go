@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spindle-yarn/spindle/appmaster"
+	"github.com/spindle-yarn/spindle/client"
+	"github.com/spindle-yarn/spindle/hadooprpc"
+	"github.com/spindle-yarn/spindle/hadooprpc/conf"
+)
+
+// Exit codes of commands that wait on an application.
+const (
+	// ExitAppFailed: YARN reports the application FAILED (or FINISHED with
+	// a final status other than SUCCEEDED); its diagnostics are on stderr.
+	ExitAppFailed = 7
+	// ExitAppKilled: the application was KILLED.
+	ExitAppKilled = 8
+)
+
+// appFlags are the flags of commands that manage Spindle applications.
+type appFlags struct {
+	timeout time.Duration
+	json    bool
+}
+
+func (f *appFlags) register(cmd *cobra.Command, timeout time.Duration) {
+	cmd.Flags().DurationVar(&f.timeout, "timeout", timeout, "give up after this long, including any waiting (e.g. 30s, 5m)")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON on stdout")
+}
+
+// withClient runs fn with a Spindle client under the --timeout deadline and
+// maps its errors to documented exit codes.
+func (f *appFlags) withClient(cmd *cobra.Command, e *env, what string, fn func(context.Context, *client.Client) error) error {
+	if f.timeout <= 0 {
+		return withCode(ExitUsage, fmt.Errorf("--timeout must be positive, got %s", f.timeout))
+	}
+	cfg, err := conf.FromEnvironment()
+	if err != nil {
+		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
+	}
+	c, err := client.New(cfg, hadooprpc.Options{})
+	if err != nil {
+		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
+	}
+	defer c.Close()
+	c.Progress = e.stderr
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	return appError(what, fn(ctx, c))
+}
+
+// appError gives an application error its exit code.
+func appError(what string, err error) error {
+	var ended *client.EndedError
+	var ce *codedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return err
+	case errors.As(err, &ended):
+		if ended.Killed() {
+			return withCode(ExitAppKilled, err)
+		}
+		return withCode(ExitAppFailed, err)
+	case errors.Is(err, client.ErrInvalidSpec):
+		return withCode(ExitUsage, err)
+	case errors.Is(err, client.ErrWaitTimeout), errors.Is(err, context.DeadlineExceeded):
+		return withCode(ExitTimeout, fmt.Errorf("%s: %w", what, err))
+	case errors.Is(err, hadooprpc.ErrApplicationNotFound), errors.Is(err, appmaster.ErrNotFound):
+		return withCode(ExitNotFound, fmt.Errorf("%s: %w", what, err))
+	case errors.Is(err, hadooprpc.ErrUnavailable):
+		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spindle-yarn/spindle/client"
+)
+
+// The commands that go through the AM's control API.
+
+func newScaleCmd(e *env) *cobra.Command {
+	var f appFlags
+	var workers int
+	var pool string
+	cmd := &cobra.Command{
+		Use:   "scale <app-id> --workers N",
+		Short: "Set the number of workers; scaling down retires workers through Dask first",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("workers") || workers < 0 {
+				return withCode(ExitUsage, fmt.Errorf("--workers N (0 or more) is required"))
+			}
+			if _, err := parseAppID(args[0]); err != nil {
+				return err
+			}
+			return f.withClient(cmd, e, "scale "+args[0], func(ctx context.Context, c *client.Client) error {
+				ctl, err := c.Control(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if err := ctl.Scale(ctx, pool, workers); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stderr, "%s: pool %s scaling to %d\n", args[0], pool, workers)
+				return nil
+			})
+		},
+	}
+	f.register(cmd, 30*time.Second)
+	cmd.Flags().IntVar(&workers, "workers", 0, "number of workers wanted")
+	cmd.Flags().StringVar(&pool, "pool", "worker", "worker pool to scale")
+	return cmd
+}
+
+func newContainersCmd(e *env) *cobra.Command {
+	var f appFlags
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "containers <app-id>",
+		Short: "List an application's containers (live ones; --all adds completed)",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := parseAppID(args[0]); err != nil {
+				return err
+			}
+			return f.withClient(cmd, e, "containers of "+args[0], func(ctx context.Context, c *client.Client) error {
+				ctl, err := c.Control(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				st, err := ctl.Status(ctx)
+				if err != nil {
+					return err
+				}
+				list := st.Containers[:0]
+				for _, c := range st.Containers {
+					if all || c.State != "completed" {
+						list = append(list, c)
+					}
+				}
+				if f.json {
+					return writeJSON(e.stdout, list)
+				}
+				t := newTable(e.stdout, "CONTAINER", "SERVICE", "STATE", "NODE", "ADDRESS", "EXIT")
+				for _, c := range list {
+					exit := ""
+					if c.ExitStatus != nil {
+						exit = fmt.Sprint(*c.ExitStatus)
+					}
+					t.row(c.ID, c.Service, c.State, c.Node, c.Address, exit)
+				}
+				return t.flush()
+			})
+		},
+	}
+	f.register(cmd, 30*time.Second)
+	cmd.Flags().BoolVar(&all, "all", false, "include completed containers")
+	return cmd
+}
+
+func newStopCmd(e *env) *cobra.Command {
+	var f appFlags
+	var wait bool
+	var diag string
+	cmd := &cobra.Command{
+		Use:   "stop <app-id>",
+		Short: "Stop an application gracefully: containers stop, final status SUCCEEDED",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := parseAppID(args[0]); err != nil {
+				return err
+			}
+			return f.withClient(cmd, e, "stop "+args[0], func(ctx context.Context, c *client.Client) error {
+				ctl, err := c.Control(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if err := ctl.Stop(ctx, diag); err != nil {
+					return err
+				}
+				if !wait {
+					fmt.Fprintf(e.stderr, "%s: stopping\n", args[0])
+					return nil
+				}
+				_, err = c.Wait(ctx, args[0], client.UntilFinished)
+				return err
+			})
+		},
+	}
+	f.register(cmd, 2*time.Minute)
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until YARN reports the application finished")
+	cmd.Flags().StringVar(&diag, "diagnostics", "", "message recorded as the application's diagnostics")
+	return cmd
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spindle-yarn/spindle/client"
+	"github.com/spindle-yarn/spindle/spec"
+)
+
+func newSubmitCmd(e *env) *cobra.Command {
+	var f appFlags
+	var o struct {
+		name, queue, env, binary string
+		tags                     []string
+		workers, maxAttempts     int
+		workerMemory             string
+		workerVCores             int
+		lifetime                 time.Duration
+		wait                     bool
+	}
+	cmd := &cobra.Command{
+		Use:   "submit [SPEC.yaml]",
+		Short: "Start a Dask cluster on YARN; prints the application id",
+		Long: `Stages what the application needs on HDFS, submits it and prints its id on stdout.
+With --wait it returns once the Dask scheduler's address is published, or fails at
+once with YARN's diagnostics when YARN has failed the application.
+Flags override the spec file; without a file the default is a scheduler and two workers.`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var sp *spec.Spec
+			var err error
+			if len(args) == 1 {
+				if sp, err = spec.ParseFile(args[0]); err != nil {
+					return withCode(ExitUsage, err)
+				}
+			} else {
+				sp = spec.Default()
+			}
+			fl := cmd.Flags()
+			if fl.Changed("name") {
+				sp.Name = o.name
+			}
+			if fl.Changed("queue") {
+				sp.Queue = o.queue
+			}
+			if fl.Changed("tag") {
+				sp.Tags = append(sp.Tags, o.tags...)
+			}
+			if fl.Changed("environment") {
+				sp.Environment = o.env
+			}
+			if fl.Changed("max-attempts") {
+				sp.MaxAttempts = o.maxAttempts
+			}
+			if fl.Changed("lifetime") {
+				sp.Lifetime = spec.Duration(o.lifetime)
+			}
+			if fl.Changed("workers") {
+				sp.Workers[0].Instances = o.workers
+			}
+			if fl.Changed("worker-memory") {
+				m, err := spec.ParseByteSize(o.workerMemory)
+				if err != nil {
+					return withCode(ExitUsage, fmt.Errorf("--worker-memory: %w", err))
+				}
+				sp.Workers[0].Resources.Memory = m
+			}
+			if fl.Changed("worker-vcores") {
+				sp.Workers[0].Resources.VCores = o.workerVCores
+			}
+			if err := sp.Validate(); err != nil {
+				return withCode(ExitUsage, err)
+			}
+			return f.withClient(cmd, e, "submit", func(ctx context.Context, c *client.Client) error {
+				id, err := c.Submit(ctx, sp, client.SubmitOptions{Binary: o.binary, PrepareEnvironment: prepareEnvironment(e)})
+				if err != nil {
+					return err
+				}
+				if !o.wait {
+					if f.json {
+						return writeJSON(e.stdout, map[string]string{"app_id": id})
+					}
+					fmt.Fprintln(e.stdout, id)
+					return nil
+				}
+				fmt.Fprintf(e.stderr, "submitted %s; waiting for the Dask scheduler's address\n", id)
+				w, err := c.Wait(ctx, id, client.UntilAddress)
+				if err != nil {
+					// The id still goes to stdout: scripts may want to clean up.
+					if !f.json {
+						fmt.Fprintln(e.stdout, id)
+					}
+					return err
+				}
+				fmt.Fprintf(e.stderr, "scheduler %s, dashboard http://%s/status\n", w.Scheduler.Address, w.Scheduler.Dashboard)
+				if f.json {
+					return writeJSON(e.stdout, map[string]string{"app_id": id, "scheduler_address": w.Scheduler.Address,
+						"dashboard_address": w.Scheduler.Dashboard})
+				}
+				fmt.Fprintln(e.stdout, id)
+				return nil
+			})
+		},
+	}
+	f.register(cmd, 5*time.Minute)
+	fl := cmd.Flags()
+	fl.StringVar(&o.name, "name", "", "application name")
+	fl.StringVar(&o.queue, "queue", "", "YARN queue")
+	fl.StringSliceVar(&o.tags, "tag", nil, "application tag (repeatable)")
+	fl.StringVar(&o.env, "environment", "", "Python environment: a local folder, a local archive or an hdfs:// archive")
+	fl.IntVar(&o.workers, "workers", 0, "number of workers in the first pool")
+	fl.StringVar(&o.workerMemory, "worker-memory", "", "memory of each worker in the first pool (e.g. 2GiB)")
+	fl.IntVar(&o.workerVCores, "worker-vcores", 0, "vcores of each worker in the first pool")
+	fl.IntVar(&o.maxAttempts, "max-attempts", 0, "application master attempts")
+	fl.DurationVar(&o.lifetime, "lifetime", 0, "stop the application after this long")
+	fl.BoolVar(&o.wait, "wait", false, "wait until the Dask scheduler's address is published")
+	fl.StringVar(&o.binary, "binary", "", "the spindle binary to ship (default: this one)")
+	_ = fl.MarkHidden("binary")
+	return cmd
+}
+
+// prepareEnvironment packs a local environment folder (envpack), once per
+// content. Nil until envpack is wired in.
+func prepareEnvironment(e *env) func(ctx context.Context, dir string) (string, error) {
+	return nil
+}

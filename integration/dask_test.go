@@ -1,0 +1,94 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spindle-yarn/spindle/integration/pyenv"
+)
+
+// daskSpec is a spec whose containers run dask from the test's venv.
+func daskSpec(t *testing.T, workers int) string {
+	py := pyenv.DaskPython(t)
+	path := filepath.Dir(py) + ":/usr/local/bin:/usr/bin:/bin"
+	y := fmt.Sprintf(`name: spindle-e2e
+scheduler:
+  resources: {memory: 512MiB, vcores: 1}
+  env: {PATH: %q}
+workers:
+  - name: worker
+    instances: %d
+    resources: {memory: 512MiB, vcores: 1}
+    env: {PATH: %q}
+`, path, workers, path)
+	p := filepath.Join(t.TempDir(), "spec.yaml")
+	if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// daskSum runs a real distributed.Client against the address and returns
+// the sum of a dask array computed on the cluster's workers.
+func daskSum(t *testing.T, ctx context.Context, schedulerArg string, workers int) string {
+	py := pyenv.DaskPython(t)
+	script := `
+import sys
+import dask.array as da
+from distributed import Client
+arg = sys.argv[1]
+c = Client(scheduler_file=arg[5:], timeout=60) if arg.startswith("file:") else Client(arg, timeout=60)
+c.wait_for_workers(int(sys.argv[2]), timeout=180)
+print(int(da.arange(1_000_000, chunks=100_000).sum().compute()))
+c.close()
+`
+	cmd := exec.CommandContext(ctx, py, "-c", script, schedulerArg, fmt.Sprint(workers))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("dask client against %s: %v\n%s", schedulerArg, err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1]
+}
+
+const wantSum = "499999500000" // sum(range(1_000_000))
+
+func TestDaskOnYARN(t *testing.T) {
+	useCluster(t)
+	bin := spindleBinary(t)
+	specPath := daskSpec(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+
+	start := time.Now()
+	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, specPath)
+	if r.code != 0 {
+		t.Fatalf("submit --wait: exit %d", r.code)
+	}
+	var sub struct {
+		AppID   string `json:"app_id"`
+		Address string `json:"scheduler_address"`
+	}
+	mustJSON(t, r.stdout, &sub)
+	t.Logf("submit to address: %s", time.Since(start))
+	defer spindle(t, context.Background(), "kill", sub.AppID)
+
+	if got := daskSum(t, ctx, sub.Address, 2); got != wantSum {
+		t.Fatalf("dask sum on YARN = %s, want %s", got, wantSum)
+	}
+
+	r = spindle(t, ctx, "stop", "--wait", sub.AppID)
+	if r.code != 0 {
+		t.Fatalf("stop --wait: exit %d", r.code)
+	}
+	r = spindle(t, ctx, "status", "--json", sub.AppID)
+	if !strings.Contains(r.stdout, `"FINISHED"`) || !strings.Contains(r.stdout, `"SUCCEEDED"`) {
+		t.Fatalf("after stop, status is not FINISHED/SUCCEEDED:\n%s", r.stdout)
+	}
+}

@@ -1,0 +1,421 @@
+// Package spec is the application specification a user writes (YAML) and
+// the AM runs from (JSON): the Dask scheduler service, the worker pools,
+// their resources, environment and files. It owns parsing, defaults and
+// validation, so bad input fails before anything is submitted, naming the
+// key and the reason.
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Spec is one Dask cluster on YARN.
+type Spec struct {
+	Name  string   `yaml:"name" json:"name"`
+	Queue string   `yaml:"queue" json:"queue"`
+	Tags  []string `yaml:"tags" json:"tags,omitempty"`
+	// User to run as (a proxy user); empty: the submitting user.
+	User string `yaml:"user" json:"user,omitempty"`
+	// MaxAttempts is how many AM attempts YARN makes.
+	MaxAttempts int `yaml:"max_attempts" json:"max_attempts"`
+	// Lifetime stops the application after this long; 0: no limit.
+	Lifetime Duration `yaml:"lifetime" json:"lifetime,omitempty"`
+	// Environment: a local env folder, a local archive or an hdfs://
+	// archive; empty uses the python on the nodes' PATH.
+	Environment string `yaml:"environment" json:"environment,omitempty"`
+	// AM is the application master's own container.
+	AM        Resources `yaml:"application_master" json:"application_master"`
+	Scheduler Service   `yaml:"scheduler" json:"scheduler"`
+	Workers   []Pool    `yaml:"workers" json:"workers"`
+}
+
+// Service is how one kind of container runs.
+type Service struct {
+	Resources Resources         `yaml:"resources" json:"resources"`
+	Env       map[string]string `yaml:"env" json:"env,omitempty"`
+	// Files are placed in the container's working dir under their key.
+	Files     map[string]File `yaml:"files" json:"files,omitempty"`
+	NodeLabel string          `yaml:"node_label" json:"node_label,omitempty"`
+	// MaxRestarts is how many failed containers are replaced; -1: always;
+	// unset: 3 for the scheduler, 10 for a worker pool.
+	MaxRestarts *int `yaml:"max_restarts" json:"max_restarts"`
+	// Command is the program (default "dask scheduler" / "dask worker");
+	// Args are extra options for it (Dask's own options).
+	Command []string `yaml:"command" json:"command,omitempty"`
+	Args    []string `yaml:"args" json:"args,omitempty"`
+}
+
+// Pool is a group of identical workers.
+type Pool struct {
+	Name      string `yaml:"name" json:"name"`
+	Instances int    `yaml:"instances" json:"instances"`
+	Service   `yaml:",inline" json:",inline"`
+	// DaskResources are the worker's abstract Dask resources (--resources),
+	// e.g. {GPU: 1}, so GPU tasks land only on GPU workers.
+	DaskResources map[string]float64 `yaml:"dask_resources" json:"dask_resources,omitempty"`
+}
+
+// Resources of one container.
+type Resources struct {
+	Memory ByteSize `yaml:"memory" json:"memory"`
+	VCores int      `yaml:"vcores" json:"vcores"`
+	GPUs   int      `yaml:"gpus" json:"gpus,omitempty"`
+	// Other YARN resource types by name, e.g. {"yarn.io/fpga": 1}.
+	Other map[string]int64 `yaml:"other" json:"other,omitempty"`
+}
+
+// GPUResource is YARN's resource type name for GPUs.
+const GPUResource = "yarn.io/gpu"
+
+// File is an extra file for a container: a local path or an hdfs:// URL,
+// used as it is (file) or unpacked (archive).
+type File struct {
+	Source string `yaml:"source" json:"source"`
+	Type   string `yaml:"type" json:"type"` // file (default) or archive
+}
+
+// UnmarshalYAML accepts either "path" or {source: path, type: archive}.
+func (f *File) UnmarshalYAML(b []byte) error {
+	var s string
+	if err := yaml.Unmarshal(b, &s); err == nil {
+		f.Source, f.Type = s, ""
+		return nil
+	}
+	type plain File
+	var p plain
+	if err := yaml.UnmarshalWithOptions(b, &p, yaml.DisallowUnknownField()); err != nil {
+		return err
+	}
+	*f = File(p)
+	return nil
+}
+
+// ByteSize is a memory size in bytes; YAML takes 512MiB, 2GiB, 1.5G or a
+// plain number of MiB (YARN's unit).
+type ByteSize int64
+
+// MiB is the size in whole MiB, rounded up (YARN asks in MiB).
+func (b ByteSize) MiB() int64 { return (int64(b) + (1<<20 - 1)) >> 20 }
+
+func (b ByteSize) String() string {
+	switch {
+	case b%(1<<30) == 0 && b != 0:
+		return fmt.Sprintf("%dGiB", b>>30)
+	default:
+		return fmt.Sprintf("%dMiB", b.MiB())
+	}
+}
+
+var sizeRe = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(?:([KMGT])(?:I?B)?|(B))?$`)
+
+// ParseByteSize reads 512MiB, 2G, 2GiB, 1.5GB (all binary units, as YARN
+// counts) or a plain number of MiB.
+func ParseByteSize(s string) (ByteSize, error) {
+	m := sizeRe.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s)))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size: use e.g. 512MiB, 2GiB or a number of MiB", s)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size: %v", s, err)
+	}
+	mult := float64(1 << 20) // a bare number is MiB
+	switch {
+	case m[3] == "B":
+		mult = 1
+	case m[2] != "":
+		mult = map[string]float64{"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}[m[2]]
+	}
+	if v*mult > 1<<62 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return ByteSize(v * mult), nil
+}
+
+func (b *ByteSize) UnmarshalYAML(raw []byte) error {
+	var s string
+	if err := yaml.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	v, err := ParseByteSize(s)
+	if err == nil && v <= 0 {
+		// Zero would silently become the default: refuse it here.
+		err = fmt.Errorf("memory %q: must be more than 0", s)
+	}
+	*b = v
+	return err
+}
+
+func (b ByteSize) MarshalJSON() ([]byte, error) { return json.Marshal(int64(b)) }
+func (b *ByteSize) UnmarshalJSON(raw []byte) error {
+	var n int64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return fmt.Errorf("memory: %w", err)
+	}
+	*b = ByteSize(n)
+	return nil
+}
+
+// Duration is a time.Duration written as "2h", "30m".
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(raw []byte) error {
+	var s string
+	if err := yaml.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration: use e.g. 30m or 2h", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+func (d *Duration) UnmarshalJSON(raw []byte) error {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = Duration(v)
+	return err
+}
+
+// Default is the spec used when no file is given: a scheduler and two
+// workers of 1 GiB and 1 vcore each.
+func Default() *Spec {
+	s := &Spec{Workers: []Pool{{Name: "worker", Instances: 2}}}
+	s.applyDefaults()
+	return s
+}
+
+// Parse reads a YAML spec, applies defaults and validates it. Unknown keys
+// are errors.
+func Parse(data []byte, source string) (*Spec, error) {
+	s := &Spec{}
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := yaml.UnmarshalWithOptions(data, s, yaml.DisallowUnknownField()); err != nil {
+			return nil, fmt.Errorf("%s: %s", source, yaml.FormatError(err, false, true))
+		}
+	}
+	s.applyDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return s, nil
+}
+
+// ParseFile reads a YAML spec from a file.
+func ParseFile(path string) (*Spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// FromJSON reads the spec as the AM gets it (already validated at submit).
+func FromJSON(b []byte) (*Spec, error) {
+	s := &Spec{}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(s); err != nil {
+		return nil, fmt.Errorf("application spec: %w", err)
+	}
+	return s, nil
+}
+
+// JSON is the spec as shipped to the AM.
+func (s *Spec) JSON() ([]byte, error) { return json.MarshalIndent(s, "", "  ") }
+
+func (s *Spec) applyDefaults() {
+	if s.Name == "" {
+		s.Name = "dask"
+	}
+	if s.Queue == "" {
+		s.Queue = "default"
+	}
+	if s.MaxAttempts == 0 {
+		s.MaxAttempts = 1
+	}
+	if s.AM.Memory == 0 {
+		s.AM.Memory = 256 << 20
+	}
+	if s.AM.VCores == 0 {
+		s.AM.VCores = 1
+	}
+	fill := func(sv *Service, memory ByteSize, cmd []string) {
+		if sv.Resources.Memory == 0 {
+			sv.Resources.Memory = memory
+		}
+		if sv.Resources.VCores == 0 {
+			sv.Resources.VCores = 1
+		}
+		if len(sv.Command) == 0 {
+			sv.Command = cmd
+		}
+	}
+	fill(&s.Scheduler, 1<<30, []string{"dask", "scheduler"})
+	if s.Scheduler.MaxRestarts == nil {
+		s.Scheduler.MaxRestarts = intp(3)
+	}
+	for i := range s.Workers {
+		w := &s.Workers[i]
+		if w.Name == "" {
+			w.Name = "worker"
+			if i > 0 {
+				w.Name = fmt.Sprintf("worker%d", i)
+			}
+		}
+		fill(&w.Service, 1<<30, []string{"dask", "worker"})
+		if w.MaxRestarts == nil {
+			w.MaxRestarts = intp(10)
+		}
+	}
+}
+
+var poolNameRe = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+
+// Validate checks what can be checked without the cluster. Each problem
+// names its key.
+func (s *Spec) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
+	}
+	if s.MaxAttempts < 1 {
+		bad("max_attempts", "must be at least 1, got %d", s.MaxAttempts)
+	}
+	if s.Lifetime < 0 {
+		bad("lifetime", "must not be negative")
+	}
+	for i, t := range s.Tags {
+		if strings.TrimSpace(t) == "" || strings.Contains(t, ",") {
+			bad(fmt.Sprintf("tags[%d]", i), "%q: a tag must be non-empty and without commas", t)
+		}
+	}
+	checkRes := func(key string, r Resources) {
+		if r.Memory <= 0 {
+			bad(key+".memory", "must be more than 0, got %s", r.Memory)
+		}
+		if r.VCores < 1 {
+			bad(key+".vcores", "must be at least 1, got %d", r.VCores)
+		}
+		if r.GPUs < 0 {
+			bad(key+".gpus", "must not be negative")
+		}
+		for name, v := range r.Other {
+			if v < 0 {
+				bad(key+".other."+name, "must not be negative")
+			}
+			if name == "memory-mb" || name == "vcores" || name == GPUResource {
+				bad(key+".other."+name, "set this with memory, vcores or gpus instead")
+			}
+		}
+	}
+	checkService := func(key string, sv Service) {
+		checkRes(key+".resources", sv.Resources)
+		if sv.MaxRestarts != nil && *sv.MaxRestarts < -1 {
+			bad(key+".max_restarts", "must be -1 (always) or more, got %d", *sv.MaxRestarts)
+		}
+		for name, f := range sv.Files {
+			fk := key + ".files." + name
+			if name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
+				bad(fk, "the name must be a plain file name")
+			}
+			if f.Type != "" && f.Type != "file" && f.Type != "archive" {
+				bad(fk+".type", "%q: use file or archive", f.Type)
+			}
+			if f.Source == "" {
+				bad(fk+".source", "missing")
+			} else if !strings.HasPrefix(f.Source, "hdfs://") {
+				if _, err := os.Stat(f.Source); err != nil {
+					bad(fk+".source", "%v", err)
+				}
+			}
+		}
+		for k := range sv.Env {
+			if k == "" || strings.ContainsAny(k, "= ") {
+				bad(key+".env."+k, "not a valid variable name")
+			}
+		}
+	}
+	checkRes("application_master", s.AM)
+	checkService("scheduler", s.Scheduler)
+	if len(s.Workers) == 0 {
+		bad("workers", "at least one worker pool is needed")
+	}
+	seen := map[string]bool{}
+	for i, w := range s.Workers {
+		key := fmt.Sprintf("workers[%s]", w.Name)
+		if !poolNameRe.MatchString(w.Name) {
+			bad(fmt.Sprintf("workers[%d].name", i), "%q: use lowercase letters, digits and dashes", w.Name)
+		}
+		if w.Name == "scheduler" || seen[w.Name] {
+			bad(fmt.Sprintf("workers[%d].name", i), "%q is used twice (or is 'scheduler')", w.Name)
+		}
+		seen[w.Name] = true
+		if w.Instances < 0 {
+			bad(key+".instances", "must not be negative")
+		}
+		checkService(key, w.Service)
+		for r, v := range w.DaskResources {
+			if v <= 0 || strings.ContainsAny(r, "=, ") {
+				bad(key+".dask_resources."+r, "needs a name without '=', ',' or spaces and a positive amount")
+			}
+		}
+	}
+	if s.Environment != "" && !strings.HasPrefix(s.Environment, "hdfs://") {
+		if _, err := os.Stat(s.Environment); err != nil {
+			bad("environment", "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func intp(n int) *int { return &n }
+
+// Restarts is MaxRestarts with its default resolved (-1: unlimited).
+func (sv *Service) Restarts() int {
+	if sv.MaxRestarts == nil {
+		return 0
+	}
+	return *sv.MaxRestarts
+}
+
+// Pool returns the worker pool with the given name.
+func (s *Spec) Pool(name string) (*Pool, bool) {
+	for i := range s.Workers {
+		if s.Workers[i].Name == name {
+			return &s.Workers[i], true
+		}
+	}
+	return nil, false
+}
+
+// DaskResourcesArg formats dask_resources for `dask worker --resources`.
+func (p *Pool) DaskResourcesArg() string {
+	keys := make([]string, 0, len(p.DaskResources))
+	for k := range p.DaskResources {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + strconv.FormatFloat(p.DaskResources[k], 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,113 @@
+package spec
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{
+		"512MiB": 512 << 20, "512mib": 512 << 20, "2GiB": 2 << 30, "2G": 2 << 30, "1.5GB": 3 << 29,
+		"1024": 1 << 30, "64 MiB": 64 << 20, "4096B": 4096, "1T": 1 << 40,
+	} {
+		got, err := ParseByteSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "lots", "-1G", "1.2.3G", "5 XB"} {
+		if _, err := ParseByteSize(in); err == nil {
+			t.Errorf("ParseByteSize(%q): want an error", in)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	s, err := Parse(nil, "empty")
+	if err == nil {
+		t.Fatalf("an empty spec has no worker pool: want an error, got %+v", s)
+	}
+	d := Default()
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if d.Workers[0].Instances != 2 || d.Scheduler.Restarts() != 3 || strings.Join(d.Workers[0].Command, " ") != "dask worker" {
+		t.Fatalf("defaults: %+v", d)
+	}
+}
+
+func TestParseFullSpec(t *testing.T) {
+	dir := t.TempDir()
+	extra := filepath.Join(dir, "data.csv")
+	os.WriteFile(extra, []byte("x"), 0o644)
+	y := `
+name: etl
+queue: analytics
+tags: [nightly, team-a]
+max_attempts: 2
+lifetime: 2h
+scheduler:
+  resources: {memory: 2GiB, vcores: 2}
+  max_restarts: 0
+  args: [--idle-timeout, 1h]
+workers:
+  - name: cpu
+    instances: 4
+    resources: {memory: 4GiB, vcores: 2}
+    files:
+      data.csv: ` + extra + `
+      model: {source: hdfs:///models/m.tar.gz, type: archive}
+  - name: gpu
+    instances: 1
+    resources: {memory: 8GiB, vcores: 4, gpus: 1, other: {yarn.io/fpga: 1}}
+    node_label: gpu
+    dask_resources: {GPU: 1}
+`
+	s, err := Parse([]byte(y), "spec.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu, ok := s.Pool("gpu")
+	if !ok || gpu.Resources.GPUs != 1 || gpu.NodeLabel != "gpu" || gpu.DaskResourcesArg() != "GPU=1" {
+		t.Fatalf("gpu pool: %+v", gpu)
+	}
+	if s.Scheduler.Restarts() != 0 {
+		t.Fatalf("max_restarts 0 must stay 0, got %d", s.Scheduler.Restarts())
+	}
+	if cpu, _ := s.Pool("cpu"); cpu.Files["model"].Type != "archive" || cpu.Files["data.csv"].Source != extra {
+		t.Fatalf("files: %+v", cpu.Files)
+	}
+	// The AM gets the same spec back from JSON.
+	b, err := s.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := FromJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Lifetime != s.Lifetime || back.Workers[1].Resources.Memory != 8<<30 || *back.Scheduler.MaxRestarts != 0 {
+		t.Fatalf("JSON round trip: %+v", back)
+	}
+}
+
+func TestBadSpecsNameTheKey(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"workers: [{instances: 1}]\nbogus: 1", "bogus"},
+		{"workers: [{resources: {memory: 0}}]", "must be more than 0"},
+		{"workers: [{resources: {vcores: -1}}]", "workers[worker].resources.vcores"},
+		{"workers: [{name: a}, {name: a}]", "used twice"},
+		{"workers: [{files: {x: /no/such/file}}]", "workers[worker].files.x.source"},
+		{"max_attempts: -1\nworkers: [{}]", "max_attempts"},
+		{"environment: /no/such/env\nworkers: [{}]", "environment"},
+		{"lifetime: soon\nworkers: [{}]", "not a duration"},
+		{"workers: [{resources: {memory: lots}}]", "not a size"},
+	} {
+		_, err := Parse([]byte(c.yaml), "spec.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: want an error naming %q, got %v", c.yaml, c.want, err)
+		}
+	}
+}
