@@ -1,12 +1,30 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spindle-yarn/spindle/hadooprpc"
+)
 
 // Exit codes, documented in the README. Scripts may rely on them.
 const (
 	ExitOK    = 0
 	ExitError = 1 // any failure without a more specific code
 	ExitUsage = 2 // bad flags or arguments
+	// ExitNotFound: the ResourceManager does not know the application.
+	ExitNotFound = 3
+	// ExitUnavailable: no usable Hadoop configuration, or no
+	// ResourceManager could be reached with it.
+	ExitUnavailable = 4
+	// ExitAlreadyFinished: the application had already ended (FINISHED,
+	// FAILED or KILLED), so there was nothing to do, e.g. nothing to kill.
+	ExitAlreadyFinished = 5
+	// ExitTimeout: --timeout elapsed before the operation completed; it may
+	// still complete on the cluster.
+	ExitTimeout = 6
 )
 
 // codedError carries an exit code out of a command.
@@ -30,4 +48,23 @@ func withCode(code int, err error) error {
 		return nil
 	}
 	return &codedError{code: code, err: err}
+}
+
+// exitCode picks the documented exit code for an error a command returned:
+// an explicit code first, then what the error is.
+func exitCode(err error) int {
+	var ce *codedError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ce):
+		return ce.code
+	case errors.Is(err, hadooprpc.ErrApplicationNotFound):
+		return ExitNotFound
+	case errors.Is(err, hadooprpc.ErrUnavailable):
+		return ExitUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		return ExitTimeout
+	}
+	return ExitError
 }

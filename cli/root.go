@@ -3,7 +3,7 @@
 package cli
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -23,25 +23,27 @@ type env struct {
 
 // Main runs spindle with args and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return MainContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// MainContext is Main with a context whose cancellation (e.g. on SIGINT)
+// stops the running command.
+func MainContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
 	fmt.Fprintln(stderr, "spindle:", err)
-	var ce *codedError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
 	if strings.HasPrefix(err.Error(), "unknown command") {
 		return ExitUsage
 	}
-	return ExitError
+	return exitCode(err)
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -52,6 +54,7 @@ func newRoot(e *env) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(ExitUsage, err) })
-	root.AddCommand(newVersionCmd(e))
+	root.AddCommand(newVersionCmd(e), newClusterCmd(e), newListCmd(e), newStatusCmd(e), newKillCmd(e))
+	root.AddCommand(newSubmitCmd(e), newWaitCmd(e), newScaleCmd(e), newContainersCmd(e), newStopCmd(e), newAppMasterCmd(e))
 	return root
 }
