@@ -5,9 +5,15 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/spindle-yarn/spindle/cli.Version=$(VERSION)
 MINICLUSTER := integration/minicluster
 
-.PHONY: all build test unit vet fuzz bench generate minicluster dev-cluster clean
+.PHONY: demo all build test unit vet fuzz bench generate minicluster dev-cluster clean
 
 all: build
+
+# The README's main job: a Dask computation on YARN (the local cluster when
+# HADOOP_CONF_DIR is unset).
+demo: build minicluster
+	$(GO) run ./integration/cmd/demo --binary $(BIN)
+
 
 # One static binary: the same file runs on the edge node, in the AM and in
 # every container, on any Linux NodeManager.
@@ -54,3 +60,8 @@ dev-cluster: minicluster
 
 clean:
 	rm -rf bin $(MINICLUSTER)/target
+
+# Packs one dask venv with spindle and with venv-pack; prints time and size.
+.PHONY: bench-envpack
+bench-envpack:
+	bash scripts/bench-envpack.sh

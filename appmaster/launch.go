@@ -1,6 +1,7 @@
 package appmaster
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -66,11 +67,13 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 	}
 	cmd, _ := json.Marshal(argv)
 	env := map[string]string{
-		EnvAMURL:     "http://" + am.controlAddr,
-		EnvAppID:     am.plan.AppID,
-		EnvService:   s.name,
-		EnvRole:      s.role,
-		EnvCommand:   string(cmd),
+		EnvAMURL:   "http://" + am.controlAddr,
+		EnvAppID:   am.plan.AppID,
+		EnvService: s.name,
+		EnvRole:    s.role,
+		// base64: the NodeManager puts env values between double quotes in
+		// its launch script without escaping them.
+		EnvCommand:   base64.StdEncoding.EncodeToString(cmd),
 		EnvStopGrace: "10s",
 	}
 	if am.plan.Environment != nil {

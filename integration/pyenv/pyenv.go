@@ -25,10 +25,12 @@ import (
 const (
 	DaskVersion        = "2026.8.0"
 	DistributedVersion = "2026.8.0"
+	// NumpyVersion: dask.array needs numpy, which dask does not pull in.
+	NumpyVersion = "2.4.6"
 )
 
 // Requirements is what pip installs into the environment.
-var Requirements = []string{"dask==" + DaskVersion, "distributed==" + DistributedVersion}
+var Requirements = []string{"dask==" + DaskVersion, "distributed==" + DistributedVersion, "numpy==" + NumpyVersion}
 
 // BuildTimeout bounds creating the venv and the pip install.
 const BuildTimeout = 15 * time.Minute

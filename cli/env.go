@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/colinmarc/hdfs/v2"
+	"github.com/colinmarc/hdfs/v2/hadoopconf"
+	"github.com/spf13/cobra"
+
+	"github.com/spindle-yarn/spindle/envpack"
+)
+
+func newEnvCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "env",
+		Short: "Pack Python environments and manage their cache on HDFS",
+	}
+	cmd.AddCommand(newEnvPackCmd(e), newEnvFingerprintCmd(e), newEnvLsCmd(e), newEnvRmCmd(e))
+	return cmd
+}
+
+func newEnvPackCmd(e *env) *cobra.Command {
+	var out string
+	var opts envpack.Options
+	cmd := &cobra.Command{
+		Use:   "pack PATH -o env.tar.gz",
+		Short: "Pack a venv or conda environment into an archive that works at any path",
+		Long: `Pack a virtualenv/venv or a conda environment into a relocatable tar.gz.
+The same environment always gives the same bytes. --standalone also bundles a
+venv's base interpreter so nodes need no Python of their own.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return withCode(ExitUsage, errors.New("say where to write the archive with -o FILE"))
+			}
+			if opts.Level < 0 || opts.Level > 9 {
+				return withCode(ExitUsage, fmt.Errorf("--level must be 1..9, got %d", opts.Level))
+			}
+			bar := newProgressBar(e.stderr)
+			opts.Progress = bar.update
+			start := time.Now()
+			res, err := envpack.PackFile(cmd.Context(), args[0], out, opts)
+			bar.done()
+			if err != nil {
+				return err
+			}
+			m := res.Manifest
+			kind := string(m.Kind)
+			if m.Standalone {
+				kind += ", standalone"
+			}
+			fmt.Fprintf(e.stdout, "%s: %s (Python %s), %d entries, %s -> %s in %s\nsha256 %s\n",
+				out, kind, m.PythonVersion, res.Entries, humanBytes(res.Content), humanBytes(res.Size),
+				time.Since(start).Round(time.Millisecond), res.SHA256)
+			for _, f := range m.Forced {
+				fmt.Fprintf(e.stderr, "warning: packed despite: %s\n", f)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "archive to write (tar.gz)")
+	cmd.Flags().BoolVar(&opts.Standalone, "standalone", false, "bundle the venv's base interpreter (executable, stdlib, libpython)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "pack even what cannot be relocated safely (editable installs, changed conda files)")
+	cmd.Flags().IntVar(&opts.Level, "level", 0, fmt.Sprintf("gzip level 1..9 (default %d)", envpack.DefaultLevel))
+	return cmd
+}
+
+func newEnvFingerprintCmd(e *env) *cobra.Command {
+	var opts envpack.Options
+	cmd := &cobra.Command{
+		Use:   "fingerprint PATH",
+		Short: "Print the environment's content key (from file sizes and times; reads no file)",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fp, err := envpack.Fingerprint(args[0], opts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, fp)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Standalone, "standalone", false, "the key for a --standalone pack")
+	return cmd
+}
+
+func newEnvLsCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ls",
+		Short: "List your packed environments cached on HDFS",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, closeFS, err := envCache()
+			if err != nil {
+				return err
+			}
+			defer closeFS()
+			entries, err := c.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "HASH\tSIZE\tUPLOADED\tPATH")
+			for _, en := range entries {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", en.Hash[:12], humanBytes(en.Size), en.ModTime.Local().Format("2006-01-02 15:04"), en.Path)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newEnvRmCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rm HASH...",
+		Short: "Remove packed environments from the HDFS cache (by hash prefix, as `env ls` shows)",
+		Args:  usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, closeFS, err := envCache()
+			if err != nil {
+				return err
+			}
+			defer closeFS()
+			var errs []error
+			for _, h := range args {
+				en, err := c.Remove(cmd.Context(), h)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(e.stdout, "removed %s\n", en.Path)
+			}
+			return errors.Join(errs...)
+		},
+	}
+}
+
+// envCache connects to HDFS as configured in HADOOP_CONF_DIR, as the user
+// HADOOP_USER_NAME or the login user, and opens that user's cache.
+func envCache() (*envpack.Cache, func(), error) {
+	conf, err := hadoopconf.LoadFromEnvironment()
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading the Hadoop configuration: %w", err)
+	}
+	if len(conf.Namenodes()) == 0 {
+		return nil, nil, errors.New("no HDFS NameNode configured: set HADOOP_CONF_DIR to a folder with core-site.xml and hdfs-site.xml")
+	}
+	opts := hdfs.ClientOptionsFromConf(conf)
+	if opts.KerberosClient != nil {
+		return nil, nil, errors.New("this HDFS uses Kerberos, which `spindle env ls/rm` does not support yet")
+	}
+	opts.User = os.Getenv("HADOOP_USER_NAME")
+	if opts.User == "" {
+		u, err := user.Current()
+		if err != nil {
+			return nil, nil, fmt.Errorf("finding the user name (set HADOOP_USER_NAME): %w", err)
+		}
+		opts.User = u.Username
+	}
+	fs, err := hdfs.NewClient(opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connecting to HDFS at %s: %w", strings.Join(opts.Addresses, ","), err)
+	}
+	return envpack.NewCache(fs, envpack.DefaultCacheRoot(opts.User)), func() { fs.Close() }, nil
+}
+
+// progressBar draws on stderr only when it is a terminal, at most ten
+// times a second.
+type progressBar struct {
+	mu    sync.Mutex
+	w     io.Writer
+	last  time.Time
+	shown bool
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	f, ok := w.(*os.File)
+	if !ok {
+		return &progressBar{}
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return &progressBar{}
+	}
+	return &progressBar{w: w}
+}
+
+func (p *progressBar) update(done, total int64) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now := time.Now(); now.Sub(p.last) < 100*time.Millisecond && done < total {
+		return
+	} else {
+		p.last = now
+	}
+	const width = 30
+	frac := 1.0
+	if total > 0 {
+		frac = float64(done) / float64(total)
+	}
+	n := int(frac * width)
+	fmt.Fprintf(p.w, "\rpacking [%s%s] %3.0f%% %s / %s ", strings.Repeat("=", n), strings.Repeat(" ", width-n),
+		frac*100, humanBytes(done), humanBytes(total))
+	p.shown = true
+}
+
+func (p *progressBar) done() {
+	if p.w != nil && p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,207 @@
+package container
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
+)
+
+// Role is what a container runs.
+type Role string
+
+const (
+	RoleScheduler Role = "scheduler"
+	RoleWorker    Role = "worker"
+)
+
+// SecretAlias names the AM control secret in the container's token file.
+const SecretAlias = "spindle.control.secret"
+
+// Environment variables the application master sets on each container.
+const (
+	EnvAMURL            = "SPINDLE_AM_URL"
+	EnvAppID            = "SPINDLE_APP_ID"
+	EnvService          = "SPINDLE_SERVICE"
+	EnvRole             = "SPINDLE_ROLE"
+	EnvCommand          = "SPINDLE_COMMAND"
+	EnvSchedulerAddress = "DASK_SCHEDULER_ADDRESS"
+	EnvEnvDir           = "SPINDLE_ENV"
+	EnvStopGrace        = "SPINDLE_STOP_GRACE"
+)
+
+// Defaults for the Config fields left zero.
+const (
+	DefaultStopGrace      = 10 * time.Second
+	DefaultReadyTimeout   = 120 * time.Second
+	DefaultPollInterval   = 2 * time.Second
+	DefaultAMRetryFor     = 2 * time.Minute
+	DefaultAMCallTimeout  = 10 * time.Second
+	schedulerFileBaseName = "scheduler.json"
+)
+
+// Config is everything the runtime needs; ConfigFromEnv fills it inside a
+// YARN container.
+type Config struct {
+	AMURL       string // SPINDLE_AM_URL, e.g. http://host:port
+	Secret      []byte // the control secret, sent as a hex bearer token
+	AppID       string // SPINDLE_APP_ID
+	Service     string // SPINDLE_SERVICE
+	Role        Role   // SPINDLE_ROLE
+	Command     []string
+	ContainerID string // CONTAINER_ID
+	Host        string // NM_HOST: the host Dask listens on and advertises
+	WorkDir     string // the container's working directory ($PWD)
+	// SchedulerAddress is the scheduler a worker starts against; empty
+	// means ask the AM first.
+	SchedulerAddress string
+	// EnvDir is the unpacked environment (absolute, or relative to
+	// WorkDir); empty means use what is on PATH.
+	EnvDir string
+	// Environ is the child's base environment; nil means os.Environ().
+	Environ []string
+
+	StopGrace    time.Duration // SIGTERM to SIGKILL; 0 means DefaultStopGrace
+	ReadyTimeout time.Duration // scheduler: wait for the scheduler file
+	PollInterval time.Duration // worker: GET /v1/scheduler period
+	// AMRetryFor bounds how long one AM call is retried (backoff between
+	// tries); AMCallTimeout bounds each try.
+	AMRetryFor    time.Duration
+	AMCallTimeout time.Duration
+
+	// Stdout and Stderr are the child's; nil means the runtime's own, so
+	// the child writes straight to the container's log files.
+	Stdout, Stderr io.Writer
+	// Log receives the runtime's own messages; nil means text on Stderr.
+	Log *slog.Logger
+}
+
+// ConfigFromEnv reads the runtime's configuration from the environment the
+// AM and the NodeManager set, and the control secret from the token file.
+func ConfigFromEnv() (Config, error) { return configFrom(os.Getenv) }
+
+func configFrom(getenv func(string) string) (Config, error) {
+	c := Config{
+		AMURL:            strings.TrimRight(getenv(EnvAMURL), "/"),
+		AppID:            getenv(EnvAppID),
+		Service:          getenv(EnvService),
+		Role:             Role(getenv(EnvRole)),
+		ContainerID:      getenv("CONTAINER_ID"),
+		Host:             getenv("NM_HOST"),
+		WorkDir:          getenv("PWD"),
+		SchedulerAddress: getenv(EnvSchedulerAddress),
+		EnvDir:           getenv(EnvEnvDir),
+	}
+	var problems []string
+	need := func(name, v string) {
+		if v == "" {
+			problems = append(problems, name+" is not set")
+		}
+	}
+	need(EnvAMURL, c.AMURL)
+	need(EnvService, c.Service)
+	need("CONTAINER_ID", c.ContainerID)
+	need("NM_HOST", c.Host)
+	if c.Role != RoleScheduler && c.Role != RoleWorker {
+		problems = append(problems, fmt.Sprintf("%s is %q, want %q or %q", EnvRole, c.Role, RoleScheduler, RoleWorker))
+	}
+	if raw := getenv(EnvCommand); raw == "" {
+		problems = append(problems, EnvCommand+" is not set")
+	} else if err := json.Unmarshal(decodeCommand(raw), &c.Command); err != nil || len(c.Command) == 0 || c.Command[0] == "" {
+		problems = append(problems, fmt.Sprintf(`%s is %q, want a non-empty JSON array of strings such as ["dask","worker"], plain or base64-encoded`, EnvCommand, raw))
+	}
+	if g := getenv(EnvStopGrace); g != "" {
+		d, err := time.ParseDuration(g)
+		if err != nil || d < 0 {
+			problems = append(problems, fmt.Sprintf("%s is %q, want a duration such as 10s", EnvStopGrace, g))
+		}
+		c.StopGrace = d
+	}
+	if c.WorkDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			problems = append(problems, "PWD is not set and the working directory is unknown: "+err.Error())
+		}
+		c.WorkDir = wd
+	}
+	if tf := getenv("HADOOP_TOKEN_FILE_LOCATION"); tf == "" {
+		problems = append(problems, "HADOOP_TOKEN_FILE_LOCATION is not set, so the AM control secret cannot be read")
+	} else if secret, err := readSecret(tf); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		c.Secret = secret
+	}
+	if len(problems) > 0 {
+		return c, errors.New("container environment: " + strings.Join(problems, "; ") +
+			" (spindle container runs inside a YARN container started by the spindle application master)")
+	}
+	return c, nil
+}
+
+func readSecret(tokenFile string) ([]byte, error) {
+	creds, err := credentials.ReadFile(tokenFile)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := creds.Secret(SecretAlias)
+	if !ok || len(s) == 0 {
+		return nil, fmt.Errorf("token file %s has no secret %q: the application master must add it to the container's credentials", tokenFile, SecretAlias)
+	}
+	return s, nil
+}
+
+func (c *Config) fill() {
+	if c.StopGrace == 0 {
+		c.StopGrace = DefaultStopGrace
+	}
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = DefaultReadyTimeout
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.AMRetryFor == 0 {
+		c.AMRetryFor = DefaultAMRetryFor
+	}
+	if c.AMCallTimeout == 0 {
+		c.AMCallTimeout = DefaultAMCallTimeout
+	}
+	if c.Environ == nil {
+		c.Environ = os.Environ()
+	}
+	if c.Stdout == nil {
+		c.Stdout = os.Stdout
+	}
+	if c.Stderr == nil {
+		c.Stderr = os.Stderr
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.NewTextHandler(c.Stderr, nil))
+	}
+	c.Log = c.Log.With("component", "spindle-container", "container", c.ContainerID)
+	if c.EnvDir != "" && !filepath.IsAbs(c.EnvDir) {
+		c.EnvDir = filepath.Join(c.WorkDir, c.EnvDir)
+	}
+}
+
+// decodeCommand accepts the command as JSON or as base64 of the JSON. The AM
+// sends base64: the NodeManager writes env values into launch_container.sh
+// between double quotes without escaping, so JSON's quotes would be lost.
+func decodeCommand(raw string) []byte {
+	raw = strings.TrimSpace(raw)
+	if strings.HasPrefix(raw, "[") {
+		return []byte(raw)
+	}
+	if b, err := base64.StdEncoding.DecodeString(raw); err == nil {
+		return b
+	}
+	return []byte(raw)
+}

@@ -1,0 +1,463 @@
+// Package container is Spindle's container runtime: what `spindle
+// container` does inside each YARN container the application master
+// starts. It activates the shipped Python environment, runs the Dask
+// scheduler or worker as a child in its own process group, tells the AM
+// when the child is ready (and at which address), restarts a worker when
+// the AM reports that the scheduler moved, forwards stop signals with a
+// grace period, and exits with the child's exit code.
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spindle-yarn/spindle/discovery"
+)
+
+// ExitRuntimeError is the exit code when the runtime itself fails (bad
+// environment, AM refusal, scheduler never ready) rather than the child.
+const ExitRuntimeError = 1
+
+// SchedulerRoutes are the scheduler's HTTP routes: Dask's defaults
+// (distributed.yaml, distributed.scheduler.http.routes in 2026.8) plus its
+// REST API, which Spindle uses to retire workers gracefully.
+var SchedulerRoutes = []string{
+	"distributed.http.scheduler.prometheus",
+	"distributed.http.scheduler.info",
+	"distributed.http.scheduler.json",
+	"distributed.http.health",
+	"distributed.http.proxy",
+	"distributed.http.statics",
+	"distributed.http.scheduler.api",
+}
+
+// EnvSchedulerRoutes is Dask's configuration variable for SchedulerRoutes.
+const EnvSchedulerRoutes = "DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES"
+
+// Run runs the container until the child exits and returns the exit code
+// for the process: the child's (128+signal if a signal killed it), or
+// ExitRuntimeError. SIGTERM and SIGINT, and ctx's cancellation (as
+// SIGTERM), are forwarded to the child's process group; after
+// cfg.StopGrace the group is killed.
+func Run(ctx context.Context, cfg Config) int {
+	cfg.fill()
+	r := &runtime{cfg: cfg, log: cfg.Log, am: newAMClient(&cfg)}
+	return r.run(ctx)
+}
+
+type runtime struct {
+	cfg Config
+	log *slog.Logger
+	am  *amClient
+	env []string
+}
+
+// ChildArgs is the child's argv: the configured command plus the arguments
+// the runtime manages for role.
+func ChildArgs(cfg Config, schedulerAddress string) []string {
+	argv := append([]string(nil), cfg.Command...)
+	switch cfg.Role {
+	case RoleScheduler:
+		argv = append(argv, "--host", cfg.Host, "--port", "0",
+			"--dashboard-address", net.JoinHostPort(cfg.Host, "0"),
+			"--scheduler-file", filepath.Join(cfg.WorkDir, schedulerFileBaseName))
+	case RoleWorker:
+		argv = append(argv, schedulerAddress, "--name", cfg.ContainerID, "--host", cfg.Host,
+			"--dashboard-address", net.JoinHostPort(cfg.Host, "0"))
+	}
+	return argv
+}
+
+func (r *runtime) run(ctx context.Context) int {
+	cfg := &r.cfg
+	r.log.Info("starting", "app", cfg.AppID, "service", cfg.Service, "role", cfg.Role, "am", cfg.AMURL, "workdir", cfg.WorkDir)
+
+	// Register before anything slow so a stop during setup is not lost.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+
+	r.env = append([]string(nil), cfg.Environ...)
+	if cfg.EnvDir != "" {
+		env, err := activate(ctx, cfg.EnvDir, r.env)
+		if err != nil {
+			r.log.Error("exiting: cannot activate the Python environment", "env", cfg.EnvDir, "err", err)
+			return ExitRuntimeError
+		}
+		r.env = env
+		r.log.Info("activated environment", "env", cfg.EnvDir)
+	}
+	if cfg.Role == RoleScheduler {
+		b, _ := json.Marshal(SchedulerRoutes)
+		r.env = append(r.env, EnvSchedulerRoutes+"="+string(b))
+	}
+
+	// One quick call before starting anything: a wrong secret is reported
+	// now, and a worker without an address learns the scheduler's.
+	info, err := r.am.scheduler(ctx)
+	var rej *RejectedError
+	switch {
+	case errors.As(err, &rej):
+		r.log.Error("exiting: the application master refused this container", "err", err)
+		return ExitRuntimeError
+	case err != nil:
+		r.log.Warn("application master not reachable yet; going on", "err", err)
+	}
+
+	// A stop asked for during setup: do not start the child at all.
+	select {
+	case s := <-sigs:
+		r.log.Info("exiting before starting the child", "reason", "received "+s.String())
+		return 128 + int(toSignal(s))
+	default:
+		if ctx.Err() != nil {
+			r.log.Info("exiting before starting the child", "reason", "asked to stop")
+			return 128 + int(syscall.SIGTERM)
+		}
+	}
+	if cfg.Role == RoleScheduler {
+		return r.runScheduler(ctx, sigs)
+	}
+	addr := cfg.SchedulerAddress
+	if addr == "" {
+		addr = info.Address
+	}
+	return r.runWorker(ctx, sigs, addr)
+}
+
+// stopper tracks a stop in progress: the signal went to the group, and
+// the kill timer is armed.
+type stopper struct {
+	r      *runtime
+	kill   *time.Timer
+	killC  <-chan time.Time
+	reason string
+}
+
+func (s *stopper) begin(c *child, sig syscall.Signal, reason string) {
+	if s.kill != nil {
+		return
+	}
+	s.reason = reason
+	s.r.log.Info("stopping child", "signal", sig.String(), "reason", reason, "grace", s.r.cfg.StopGrace)
+	c.signal(sig)
+	s.kill = time.NewTimer(s.r.cfg.StopGrace)
+	s.killC = s.kill.C
+}
+
+func (s *stopper) onKillTimer(c *child) {
+	s.r.log.Warn("child still running after the grace period; sending SIGKILL to its process group", "grace", s.r.cfg.StopGrace)
+	c.signal(syscall.SIGKILL)
+	s.killC = nil
+}
+
+func (s *stopper) reset() {
+	if s.kill != nil {
+		s.kill.Stop()
+	}
+	*s = stopper{r: s.r}
+}
+
+func (r *runtime) start(argv []string) (*child, error) {
+	r.log.Info("running", "argv", argv)
+	return startChild(argv, r.env, r.cfg.WorkDir, r.cfg.Stdout, r.cfg.Stderr)
+}
+
+func (r *runtime) finish(c *child, stopReason string) int {
+	code := c.exitCode()
+	if stopReason != "" {
+		r.log.Info("exiting: child stopped", "reason", stopReason, "status", c.describe(), "exit_code", code)
+	} else {
+		r.log.Info("exiting: child exited on its own", "status", c.describe(), "exit_code", code)
+	}
+	return code
+}
+
+func toSignal(s os.Signal) syscall.Signal {
+	if ss, ok := s.(syscall.Signal); ok {
+		return ss
+	}
+	return syscall.SIGTERM
+}
+
+func (r *runtime) runScheduler(ctx context.Context, sigs <-chan os.Signal) int {
+	cfg := &r.cfg
+	file := filepath.Join(cfg.WorkDir, schedulerFileBaseName)
+	_ = os.Remove(file) // a stale file would be mistaken for readiness
+	c, err := r.start(ChildArgs(*cfg, ""))
+	if err != nil {
+		r.log.Error("exiting: cannot start the scheduler", "err", err)
+		return ExitRuntimeError
+	}
+	readyCtx, cancelReady := context.WithCancel(ctx)
+	defer cancelReady()
+	readyErr := make(chan error, 1)
+	go func() { readyErr <- r.schedulerReady(readyCtx, file) }()
+
+	st := stopper{r: r}
+	ctxDone := ctx.Done()
+	failed := false
+	for {
+		select {
+		case s := <-sigs:
+			st.begin(c, toSignal(s), "received "+s.String())
+		case <-ctxDone:
+			ctxDone = nil
+			st.begin(c, syscall.SIGTERM, "asked to stop")
+		case <-st.killC:
+			st.onKillTimer(c)
+		case err := <-readyErr:
+			readyErr = nil
+			var rej *RejectedError
+			switch {
+			case err == nil:
+			case errors.As(err, &rej) || errors.Is(err, errNotReady):
+				r.log.Error("scheduler cannot serve this application", "err", err)
+				failed = true
+				st.begin(c, syscall.SIGTERM, "runtime failure")
+			case ctx.Err() == nil && readyCtx.Err() == nil:
+				// The AM stayed unreachable: keep the scheduler; the AM
+				// decides what to do with a container that never said ready.
+				r.log.Error("could not report the scheduler ready; it keeps running", "err", err)
+			}
+		case <-c.done:
+			cancelReady()
+			if readyErr != nil {
+				select { // the report may have just finished
+				case err := <-readyErr:
+					if err == nil {
+						readyErr = nil
+					}
+				default:
+				}
+			}
+			if readyErr != nil && st.reason == "" {
+				r.log.Error("exiting: the scheduler exited before it was ready", "status", c.describe())
+				if code := c.exitCode(); code != 0 {
+					return code
+				}
+				return ExitRuntimeError
+			}
+			code := r.finish(c, st.reason)
+			st.reset()
+			if failed {
+				return ExitRuntimeError
+			}
+			return code
+		}
+	}
+}
+
+var errNotReady = errors.New("scheduler not ready")
+
+// schedulerReady waits for the scheduler file, then tells the AM.
+func (r *runtime) schedulerReady(ctx context.Context, file string) error {
+	cfg := &r.cfg
+	deadline := time.Now().Add(cfg.ReadyTimeout)
+	var sf discovery.SchedulerFile
+	for {
+		var err error
+		if sf, err = discovery.ReadLocal(file); err == nil {
+			break
+		}
+		// Dask writes the file in place: missing or half-written is normal
+		// for a moment.
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: no valid scheduler file %s after %s: %v", errNotReady, file, cfg.ReadyTimeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	dash := ""
+	if port, ok := sf.Services["dashboard"]; ok && port > 0 {
+		dash = net.JoinHostPort(cfg.Host, strconv.Itoa(port))
+	}
+	r.log.Info("scheduler ready", "address", sf.Address, "dashboard", dash)
+	req := ReadyRequest{Service: cfg.Service, Role: cfg.Role, Address: sf.Address, DashboardAddress: dash}
+	if err := r.am.ready(ctx, cfg.ContainerID, req); err != nil {
+		return err
+	}
+	r.log.Info("reported ready to the application master")
+	return nil
+}
+
+func (r *runtime) runWorker(ctx context.Context, sigs <-chan os.Signal, addr string) int {
+	cfg := &r.cfg
+	pollCtx, cancelPoll := context.WithCancel(ctx)
+	defer cancelPoll()
+	addrs := make(chan string)
+	fatal := make(chan error, 1)
+	go r.pollScheduler(pollCtx, addrs, fatal)
+
+	var c *child
+	var done <-chan struct{}
+	readyErr := make(chan error, 1)
+	readyPosted := false
+	st := stopper{r: r}
+	ctxDone := ctx.Done()
+	current, next := "", ""
+	failed := false
+
+	startWorker := func(a string) bool {
+		var err error
+		if c, err = r.start(ChildArgs(*cfg, a)); err != nil {
+			r.log.Error("exiting: cannot start the worker", "err", err)
+			return false
+		}
+		current, done = a, c.done
+		if !readyPosted {
+			readyPosted = true
+			req := ReadyRequest{Service: cfg.Service, Role: cfg.Role}
+			go func() { readyErr <- r.am.ready(pollCtx, cfg.ContainerID, req) }()
+		}
+		return true
+	}
+	if addr != "" {
+		if !startWorker(addr) {
+			return ExitRuntimeError
+		}
+	} else {
+		r.log.Info("no scheduler address yet; waiting for the application master to report one")
+	}
+
+	stop := func(sig syscall.Signal, reason string) (exit bool) {
+		if c == nil {
+			r.log.Info("exiting before the worker started", "reason", reason)
+			return true
+		}
+		if st.kill != nil && next == "" {
+			return false // already stopping; the grace period runs on
+		}
+		next = ""
+		st.reset()
+		st.begin(c, sig, reason)
+		return false
+	}
+	for {
+		select {
+		case s := <-sigs:
+			if stop(toSignal(s), "received "+s.String()) {
+				return 128 + int(toSignal(s))
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			if stop(syscall.SIGTERM, "asked to stop") {
+				return 128 + int(syscall.SIGTERM)
+			}
+		case <-st.killC:
+			st.onKillTimer(c)
+		case err := <-fatal:
+			failed = true
+			r.log.Error("the application master refused the scheduler poll", "err", err)
+			if stop(syscall.SIGTERM, "runtime failure") {
+				return ExitRuntimeError
+			}
+		case err := <-readyErr:
+			var rej *RejectedError
+			switch {
+			case err == nil:
+				r.log.Info("reported ready to the application master")
+			case errors.As(err, &rej):
+				failed = true
+				r.log.Error("the application master refused the ready report", "err", err)
+				stop(syscall.SIGTERM, "runtime failure")
+			case pollCtx.Err() == nil:
+				r.log.Error("could not report the worker ready; it keeps running", "err", err)
+			}
+		case a := <-addrs:
+			if a == current || a == next || st.reason != "" && next == "" {
+				continue // unchanged, already restarting to it, or stopping for good
+			}
+			if c == nil {
+				r.log.Info("scheduler address known", "address", a)
+				if !startWorker(a) {
+					return ExitRuntimeError
+				}
+				continue
+			}
+			r.log.Info("scheduler moved; restarting the worker", "from", current, "to", a)
+			if next == "" {
+				st.begin(c, syscall.SIGTERM, "scheduler moved to "+a)
+			}
+			next = a
+		case <-done:
+			if next != "" {
+				r.log.Info("worker stopped for the restart", "status", c.describe())
+				st.reset()
+				a := next
+				next = ""
+				if !startWorker(a) {
+					return ExitRuntimeError
+				}
+				continue
+			}
+			code := r.finish(c, st.reason)
+			st.reset()
+			if failed {
+				return ExitRuntimeError
+			}
+			return code
+		}
+	}
+}
+
+// pollScheduler sends the AM's scheduler address on addrs every poll
+// interval. Failures are logged (not every one) and polling goes on; a
+// refusal of our credentials is sent on fatal.
+func (r *runtime) pollScheduler(ctx context.Context, addrs chan<- string, fatal chan<- error) {
+	t := time.NewTicker(r.cfg.PollInterval)
+	defer t.Stop()
+	var failingSince time.Time
+	var lastLogged time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		info, err := r.am.scheduler(ctx)
+		var rej *RejectedError
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.As(err, &rej) && (rej.Status == 401 || rej.Status == 403):
+			fatal <- err
+			return
+		case err != nil:
+			now := time.Now()
+			if failingSince.IsZero() {
+				failingSince = now
+			}
+			if now.Sub(lastLogged) >= 30*time.Second {
+				lastLogged = now
+				r.log.Warn("cannot ask the application master for the scheduler; the worker keeps running", "failing_for", now.Sub(failingSince).Round(time.Second), "err", err)
+			}
+			continue
+		}
+		if !failingSince.IsZero() {
+			r.log.Info("application master reachable again")
+			failingSince, lastLogged = time.Time{}, time.Time{}
+		}
+		if info.Address == "" {
+			continue // the AM is between schedulers; keep the current one
+		}
+		select {
+		case addrs <- info.Address:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
