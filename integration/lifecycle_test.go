@@ -76,7 +76,7 @@ func killProcess(t *testing.T, containerID, program string) {
 		}
 		args := strings.Split(string(cmdline), "\x00")
 		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if strings.Contains(cwd, containerID) && strings.Contains(strings.Join(args, " "), program) && !strings.Contains(args[0], "spindle") {
+		if strings.Contains(cwd, containerID) && strings.Contains(strings.Join(args, " "), program) && filepath.Base(args[0]) != "spindle" {
 			var pid int
 			fmt.Sscan(e.Name(), &pid)
 			t.Logf("killing pid %d (%s) of %s", pid, strings.Join(args, " "), containerID)
