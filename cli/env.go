@@ -92,8 +92,17 @@ func newEnvFingerprintCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// envEntryJSON is `spindle env ls --json`: one object per cached archive.
+type envEntryJSON struct {
+	Hash    string `json:"hash"`
+	Path    string `json:"path"`
+	Size    int64  `json:"size"`
+	ModTime string `json:"uploaded_at"` // RFC3339; YARN checks it at localization
+}
+
 func newEnvLsCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List your packed environments cached on HDFS",
 		Args:  usageArgs(cobra.NoArgs),
@@ -107,6 +116,13 @@ func newEnvLsCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				out := make([]envEntryJSON, len(entries))
+				for i, en := range entries {
+					out[i] = envEntryJSON{Hash: en.Hash, Path: en.Path, Size: en.Size, ModTime: en.ModTime.UTC().Format("2006-01-02T15:04:05.000Z07:00")}
+				}
+				return writeJSON(e.stdout, out)
+			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "HASH\tSIZE\tUPLOADED\tPATH")
 			for _, en := range entries {
@@ -115,6 +131,8 @@ func newEnvLsCmd(e *env) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
+	return cmd
 }
 
 func newEnvRmCmd(e *env) *cobra.Command {

@@ -76,7 +76,7 @@ Flags override the spec file; without a file the default is a scheduler and two 
 				return withCode(ExitUsage, err)
 			}
 			return f.withClient(cmd, e, "submit", func(ctx context.Context, c *client.Client) error {
-				id, err := c.Submit(ctx, sp, client.SubmitOptions{Binary: o.binary, PrepareEnvironment: prepareEnvironment(e)})
+				id, err := c.Submit(ctx, sp, client.SubmitOptions{Binary: o.binary})
 				if err != nil {
 					return err
 				}
@@ -121,10 +121,4 @@ Flags override the spec file; without a file the default is a scheduler and two 
 	fl.StringVar(&o.binary, "binary", "", "the spindle binary to ship (default: this one)")
 	_ = fl.MarkHidden("binary")
 	return cmd
-}
-
-// prepareEnvironment packs a local environment folder (envpack), once per
-// content. Nil until envpack is wired in.
-func prepareEnvironment(e *env) func(ctx context.Context, dir string) (string, error) {
-	return nil
 }

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/colinmarc/hdfs/v2"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spindle-yarn/spindle/appmaster"
+	"github.com/spindle-yarn/spindle/envpack"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
@@ -28,9 +30,8 @@ type SubmitOptions struct {
 	// Binary is the spindle executable shipped to the AM and containers
 	// (a static Linux build); default: this executable.
 	Binary string
-	// PrepareEnvironment turns a local environment folder into an archive
-	// (envpack); nil refuses folders.
-	PrepareEnvironment func(ctx context.Context, dir string) (archive string, err error)
+	// Pack are the envpack options for a local environment folder.
+	Pack envpack.Options
 }
 
 // ErrInvalidSpec: the spec asks for something the cluster cannot give.
@@ -208,8 +209,12 @@ func checkFits(sp *spec.Spec, max *yarnpb.ResourceProto) error {
 	return errors.Join(errs...)
 }
 
-// environment ships the Python environment: an hdfs:// archive as it is,
-// a local archive through the content cache, a local folder packed first.
+// environment ships the Python environment: an hdfs:// archive as it is;
+// a local folder packed once per content (envpack's fingerprint decides,
+// without re-reading the files); a local archive as it is. Local archives
+// go to the user's content-addressed cache on HDFS once: later submissions
+// reuse the same file with the same timestamp, so NodeManagers reuse what
+// they already localized.
 func (c *Client) environment(ctx context.Context, fs *hdfs.Client, src string, o SubmitOptions) (appmaster.Resource, error) {
 	if strings.HasPrefix(src, "hdfs://") {
 		r, err := c.resource(fs, hdfsPath(src))
@@ -223,24 +228,34 @@ func (c *Client) environment(ctx context.Context, fs *hdfs.Client, src string, o
 	if err != nil {
 		return appmaster.Resource{}, fmt.Errorf("environment: %w", err)
 	}
-	archive := src
+	archive, sum := src, ""
 	if fi.IsDir() {
-		if o.PrepareEnvironment == nil {
-			return appmaster.Resource{}, fmt.Errorf("environment %s is a folder: pack it with `spindle env pack %s -o env.tar.gz` and pass the archive", src, src)
+		cacheDir, err := envpack.DefaultLocalCacheDir()
+		if err != nil {
+			return appmaster.Resource{}, err
 		}
-		if archive, err = o.PrepareEnvironment(ctx, src); err != nil {
+		start := time.Now()
+		a, err := envpack.PackCached(ctx, src, cacheDir, o.Pack)
+		if err != nil {
 			return appmaster.Resource{}, fmt.Errorf("environment %s: %w", src, err)
 		}
-	} else if !isArchiveName(src) {
-		return appmaster.Resource{}, fmt.Errorf("environment %s: not a folder nor a .tar.gz/.tgz/.tar/.zip archive", src)
+		c.progress("environment %s: %s (%s in %s)", src, a.Path, map[bool]string{true: "unchanged, packed before", false: "packed"}[a.Reused],
+			time.Since(start).Round(time.Millisecond))
+		archive, sum = a.Path, a.SHA256
+	} else if !strings.HasSuffix(src, ".tar.gz") && !strings.HasSuffix(src, ".tgz") {
+		return appmaster.Resource{}, fmt.Errorf("environment %s: not a folder nor a .tar.gz archive (make one with `spindle env pack`)", src)
 	}
-	r, uploaded, err := c.uploadCached(fs, "env", archive, "env"+archiveExt(archive))
+	if sum == "" {
+		if sum, err = fileSHA256(archive); err != nil {
+			return appmaster.Resource{}, err
+		}
+	}
+	e, err := envpack.NewCache(fs, envpack.DefaultCacheRoot(c.User)).Put(ctx, archive, sum)
 	if err != nil {
-		return r, fmt.Errorf("environment %s: %w", src, err)
+		return appmaster.Resource{}, fmt.Errorf("environment %s: %w", src, err)
 	}
-	c.progress("environment: %s (%s)", r.URL, map[bool]string{true: "uploaded", false: "cached, nothing uploaded"}[uploaded])
-	r.Archive = true
-	return r, nil
+	c.progress("environment: %s (%s)", e.Path, map[bool]string{true: "cached on HDFS, nothing uploaded", false: "uploaded"}[e.Reused])
+	return appmaster.Resource{URL: c.hdfsURL(e.Path), Size: e.Size, Timestamp: e.ModTime.UnixMilli(), Archive: true, Visibility: "PRIVATE"}, nil
 }
 
 // stageFiles puts a service's extra files where its containers get them.
@@ -276,15 +291,4 @@ func hdfsPath(u string) string {
 		return rest[i:]
 	}
 	return "/"
-}
-
-func isArchiveName(p string) bool { return archiveExt(p) != "" }
-
-func archiveExt(p string) string {
-	for _, ext := range []string{".tar.gz", ".tgz", ".tar", ".zip"} {
-		if strings.HasSuffix(p, ext) {
-			return ext
-		}
-	}
-	return ""
 }

@@ -62,17 +62,18 @@ func run(bin string, workers int) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Dir(py) + ":/usr/local/bin:/usr/bin:/bin"
+	// spindle packs this venv, ships it through HDFS (once per content) and
+	// activates it in every container.
+	venv := filepath.Dir(filepath.Dir(py))
 	spec := fmt.Sprintf(`name: spindle-demo
+environment: %s
 scheduler:
   resources: {memory: 512MiB, vcores: 1}
-  env: {PATH: %q}
 workers:
   - name: worker
     instances: %d
     resources: {memory: 1GiB, vcores: 1}
-    env: {PATH: %q}
-`, path, workers, path)
+`, venv, workers)
 	dir, err := os.MkdirTemp("", "spindle-demo-")
 	if err != nil {
 		return err
