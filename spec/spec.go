@@ -207,8 +207,8 @@ func Default() *Spec {
 func Parse(data []byte, source string) (*Spec, error) {
 	s := &Spec{}
 	if len(bytes.TrimSpace(data)) > 0 {
-		if err := yaml.UnmarshalWithOptions(data, s, yaml.DisallowUnknownField()); err != nil {
-			return nil, fmt.Errorf("%s: %s", source, yaml.FormatError(err, false, true))
+		if err := decodeYAML(data, s); err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
 		}
 	}
 	s.applyDefaults()
@@ -216,6 +216,20 @@ func Parse(data []byte, source string) (*Spec, error) {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	return s, nil
+}
+
+// decodeYAML decodes strictly. The YAML library panics on some malformed
+// input (fuzzing found `workers: !00 00`); that is a parse error to the user.
+func decodeYAML(data []byte, s *Spec) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("not valid YAML for a spindle spec (the parser failed: %v)", r)
+		}
+	}()
+	if err := yaml.UnmarshalWithOptions(data, s, yaml.DisallowUnknownField()); err != nil {
+		return errors.New(yaml.FormatError(err, false, true))
+	}
+	return nil
 }
 
 // ParseFile reads a YAML spec from a file.
