@@ -2,13 +2,19 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/colinmarc/hdfs/v2"
 	"github.com/colinmarc/hdfs/v2/hadoopconf"
+
+	"github.com/spindle-yarn/spindle/hadooprpc"
+	"github.com/spindle-yarn/spindle/hadooprpc/conf"
+	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 )
 
 // The conf folder alone must be enough for a client outside the JVM.
@@ -70,15 +76,26 @@ func TestClusterHDFSRoundTrip(t *testing.T) {
 	}
 }
 
+// The cluster is real from the outside: Spindle's own RPC client, given only
+// the conf folder, sees both NodeManagers RUNNING.
 func TestClusterHasTwoRunningNodeManagers(t *testing.T) {
 	c := hadoop.Get(t)
-	running := 0
-	for _, n := range c.NodeManagers {
-		if n.State == "RUNNING" {
-			running++
-		}
+	cfg, err := conf.Load(c.ConfDir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if running != 2 {
-		t.Fatalf("want 2 RUNNING NodeManagers, got %+v", c.NodeManagers)
+	rm, err := hadooprpc.NewResourceManager(cfg, hadooprpc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nodes, err := rm.ClusterNodes(ctx, yarnpb.NodeStateProto_NS_RUNNING)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 2 {
+		t.Fatalf("want 2 RUNNING NodeManagers, got %d (the JVM saw %+v)", len(nodes), c.NodeManagers)
 	}
 }
