@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/spindle-yarn/spindle/cli.Version=$(VERSION)
 MINICLUSTER := integration/minicluster
 
-.PHONY: demo all build test unit vet fuzz bench generate minicluster dev-cluster clean
+.PHONY: bench-submit demo all build test unit vet fuzz bench generate minicluster dev-cluster clean
 
 all: build
 
@@ -46,6 +46,10 @@ fuzz:
 	  done; \
 	done
 
+# Submit to scheduler address, address to ready workers, AM peak memory.
+bench-submit: build minicluster
+	$(GO) run ./integration/cmd/bench-submit --binary $(BIN)
+
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
@@ -65,3 +69,9 @@ clean:
 .PHONY: bench-envpack
 bench-envpack:
 	bash scripts/bench-envpack.sh
+
+# Times `spindle logs` against `yarn logs` (Hadoop's LogsCLI on a JVM) for the
+# same applications on the local cluster (HADOOP_CONF_DIR's, or a new one).
+.PHONY: bench-logs
+bench-logs: build minicluster
+	bash scripts/bench-logs.sh
