@@ -14,8 +14,8 @@ import (
 
 // addressJSON is `spindle address --json`.
 type addressJSON struct {
-	ApplicationID    string `json:"application_id"`
-	Address          string `json:"address"`
+	ApplicationID    string `json:"app_id"`
+	Address          string `json:"scheduler_address"`
 	DashboardAddress string `json:"dashboard_address"`
 	// Path is the scheduler file on HDFS the address was read from.
 	Path string `json:"path"`

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/client"
 )
 
@@ -30,7 +32,7 @@ func newScaleCmd(e *env) *cobra.Command {
 			return f.withClient(cmd, e, "scale "+args[0], func(ctx context.Context, c *client.Client) error {
 				ctl, err := c.Control(ctx, args[0])
 				if err != nil {
-					return err
+					return alreadyEnded(err)
 				}
 				if err := ctl.Scale(ctx, pool, workers); err != nil {
 					return err
@@ -73,7 +75,11 @@ func newContainersCmd(e *env) *cobra.Command {
 					}
 				}
 				if f.json {
-					return writeJSON(e.stdout, list)
+					out := make([]containerJSON, 0, len(list))
+					for _, c := range list {
+						out = append(out, toContainerJSON(c))
+					}
+					return writeJSON(e.stdout, out)
 				}
 				t := newTable(e.stdout, "CONTAINER", "SERVICE", "STATE", "NODE", "ADDRESS", "EXIT")
 				for _, c := range list {
@@ -107,7 +113,7 @@ func newStopCmd(e *env) *cobra.Command {
 			return f.withClient(cmd, e, "stop "+args[0], func(ctx context.Context, c *client.Client) error {
 				ctl, err := c.Control(ctx, args[0])
 				if err != nil {
-					return err
+					return alreadyEnded(err)
 				}
 				if err := ctl.Stop(ctx, diag); err != nil {
 					return err
@@ -125,4 +131,38 @@ func newStopCmd(e *env) *cobra.Command {
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until YARN reports the application finished")
 	cmd.Flags().StringVar(&diag, "diagnostics", "", "message recorded as the application's diagnostics")
 	return cmd
+}
+
+// alreadyEnded gives "the application had already ended, nothing to do"
+// its own exit code (5, as `spindle kill` does) for scale and stop, rather
+// than the failed/killed codes of commands that wait on an application.
+func alreadyEnded(err error) error {
+	var ended *client.EndedError
+	if errors.As(err, &ended) {
+		return withCode(ExitAlreadyFinished, fmt.Errorf("nothing to do: %w", err))
+	}
+	return err
+}
+
+// containerJSON is one element of `spindle containers --json`: every key is
+// always there, times as in the other commands.
+type containerJSON struct {
+	ID          string  `json:"id"`
+	Service     string  `json:"service"`
+	State       string  `json:"state"`
+	Node        string  `json:"node"`
+	NodeHTTP    string  `json:"node_http_address"`
+	Address     string  `json:"address"`
+	StartedAt   *string `json:"started_at"`
+	ExitStatus  *int32  `json:"exit_status"`
+	Diagnostics string  `json:"diagnostics"`
+}
+
+func toContainerJSON(c appmaster.ContainerStatus) containerJSON {
+	var started *string
+	if !c.Started.IsZero() {
+		started = jsonTime(c.Started.UnixMilli())
+	}
+	return containerJSON{ID: c.ID, Service: c.Service, State: c.State, Node: c.Node, NodeHTTP: c.NodeHTTP,
+		Address: c.Address, StartedAt: started, ExitStatus: c.ExitStatus, Diagnostics: c.Diagnostics}
 }

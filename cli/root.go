@@ -59,5 +59,6 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(newEnvCmd(e))
 	root.AddCommand(newContainerCmd(e))
 	root.AddCommand(newAddressCmd(e))
+	root.AddCommand(newLogsCmd(e))
 	return root
 }

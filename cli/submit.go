@@ -82,7 +82,7 @@ Flags override the spec file; without a file the default is a scheduler and two 
 				}
 				if !o.wait {
 					if f.json {
-						return writeJSON(e.stdout, map[string]string{"app_id": id})
+						return writeJSON(e.stdout, submitJSON{AppID: id})
 					}
 					fmt.Fprintln(e.stdout, id)
 					return nil
@@ -98,8 +98,8 @@ Flags override the spec file; without a file the default is a scheduler and two 
 				}
 				fmt.Fprintf(e.stderr, "scheduler %s, dashboard http://%s/status\n", w.Scheduler.Address, w.Scheduler.Dashboard)
 				if f.json {
-					return writeJSON(e.stdout, map[string]string{"app_id": id, "scheduler_address": w.Scheduler.Address,
-						"dashboard_address": w.Scheduler.Dashboard})
+					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address,
+						DashboardAddress: w.Scheduler.Dashboard})
 				}
 				fmt.Fprintln(e.stdout, id)
 				return nil
@@ -121,4 +121,12 @@ Flags override the spec file; without a file the default is a scheduler and two 
 	fl.StringVar(&o.binary, "binary", "", "the spindle binary to ship (default: this one)")
 	_ = fl.MarkHidden("binary")
 	return cmd
+}
+
+// submitJSON is `spindle submit --json`; the addresses are "" without
+// --wait.
+type submitJSON struct {
+	AppID            string `json:"app_id"`
+	SchedulerAddress string `json:"scheduler_address"`
+	DashboardAddress string `json:"dashboard_address"`
 }

@@ -32,11 +32,10 @@ was killed, 6 when --timeout passed first; YARN's diagnostics go to stderr.`,
 				if err != nil {
 					return err
 				}
-				out := map[string]string{"app_id": args[0], "state": client.State(w.Report.GetYarnApplicationState()),
-					"final_status": client.FinalStatus(w.Report.GetFinalApplicationStatus())}
+				out := waitJSON{AppID: args[0], State: client.State(w.Report.GetYarnApplicationState()),
+					FinalStatus: client.FinalStatus(w.Report.GetFinalApplicationStatus())}
 				if w.Scheduler != nil {
-					out["scheduler_address"] = w.Scheduler.Address
-					out["dashboard_address"] = w.Scheduler.Dashboard
+					out.SchedulerAddress, out.DashboardAddress = w.Scheduler.Address, w.Scheduler.Dashboard
 				}
 				if f.json {
 					return writeJSON(e.stdout, out)
@@ -44,7 +43,7 @@ was killed, 6 when --timeout passed first; YARN's diagnostics go to stderr.`,
 				if w.Scheduler != nil {
 					fmt.Fprintln(e.stdout, w.Scheduler.Address)
 				} else {
-					fmt.Fprintln(e.stdout, out["state"])
+					fmt.Fprintln(e.stdout, out.State)
 				}
 				return nil
 			})
@@ -53,4 +52,14 @@ was killed, 6 when --timeout passed first; YARN's diagnostics go to stderr.`,
 	f.register(cmd, 10*time.Minute)
 	cmd.Flags().StringVar(&forWhat, "for", "finished", "running, address or finished")
 	return cmd
+}
+
+// waitJSON is `spindle wait --json`; every key is always there (the
+// addresses are "" unless waiting --for address).
+type waitJSON struct {
+	AppID            string `json:"app_id"`
+	State            string `json:"state"`
+	FinalStatus      string `json:"final_status"`
+	SchedulerAddress string `json:"scheduler_address"`
+	DashboardAddress string `json:"dashboard_address"`
 }

@@ -1,0 +1,128 @@
+package logs
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spindle-yarn/spindle/yarnlogs"
+)
+
+// dirFS is yarnlogs.FS over a local folder.
+type dirFS string
+
+func (d dirFS) p(name string) string { return filepath.Join(string(d), filepath.FromSlash(name)) }
+
+func (d dirFS) ReadDir(dir string) ([]fs.FileInfo, error) {
+	ents, err := os.ReadDir(d.p(dir))
+	if err != nil {
+		return nil, err
+	}
+	var out []fs.FileInfo
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fi)
+	}
+	return out, nil
+}
+func (d dirFS) Open(name string) (yarnlogs.File, error) { return os.Open(d.p(name)) }
+func (d dirFS) Stat(name string) (fs.FileInfo, error)   { return os.Stat(d.p(name)) }
+
+// fixtureApp lays out yarnlogs' Hadoop-written node file (written by
+// LogFixtureWriter: two containers) as two nodes' files, plus a node file
+// still being written.
+func fixtureApp(t *testing.T) *yarnlogs.App {
+	const app = "application_1700000000000_0042"
+	b, err := os.ReadFile("../yarnlogs/testdata/app-gz.tfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "tmp/logs/alice/bucket-logs-tfile/0042", app)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"nodeA_8041", "nodeB_8041"} {
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := yarnlogs.OpenLayout(dirFS(root), yarnlogs.Layout{Root: "/tmp/logs", Suffix: "logs-tfile", NMSuffix: "logs"}, "alice", app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestPrintAggregated(t *testing.T) {
+	app := fixtureApp(t)
+	cases := []struct {
+		name   string
+		filter Filter
+		want   []string // container/node/file of each section
+	}{
+		{"all", Filter{}, []string{
+			"000001 nodeA_8041 stderr", "000001 nodeA_8041 stdout", "000001 nodeA_8041 syslog",
+			"000002 nodeA_8041 prelaunch.out", "000002 nodeA_8041 stderr", "000002 nodeA_8041 stdout",
+			"000001 nodeB_8041 stderr", "000001 nodeB_8041 stdout", "000001 nodeB_8041 syslog",
+			"000002 nodeB_8041 prelaunch.out", "000002 nodeB_8041 stderr", "000002 nodeB_8041 stdout"}},
+		{"file", Filter{Files: []string{"stdout"}}, []string{"000001 nodeA_8041 stdout", "000002 nodeA_8041 stdout", "000001 nodeB_8041 stdout", "000002 nodeB_8041 stdout"}},
+		{"container", Filter{Containers: []string{"container_1700000000000_0042_01_000002"}, Files: []string{"stderr"}},
+			[]string{"000002 nodeA_8041 stderr", "000002 nodeB_8041 stderr"}},
+		{"service", Filter{Services: []string{"worker"}, Files: []string{"stderr"}}, []string{"000002 nodeA_8041 stderr", "000002 nodeB_8041 stderr"}},
+		{"appmaster", Filter{Services: []string{AppMasterService}, Files: []string{"stderr"}}, []string{"000001 nodeA_8041 stderr", "000001 nodeB_8041 stderr"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			p := &Printer{W: &out, Filter: c.filter, Services: map[string]string{"container_1700000000000_0042_01_000002": "worker"}}
+			res, err := p.PrintAggregated(context.Background(), app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Problems) > 0 || len(res.Nodes) != 2 {
+				t.Fatalf("nodes %v problems %v", res.Nodes, res.Problems)
+			}
+			secs, err := Parse(&out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range secs {
+				got = append(got, s.Container[len(s.Container)-6:]+" "+s.Node+" "+s.File)
+				if int64(len(s.Contents)) != s.Length || s.Type != Aggregated {
+					t.Errorf("%s %s: %d bytes, LogLength %d", s.Container, s.File, len(s.Contents), s.Length)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+			if err := res.Check(c.filter); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+
+	// --tail and no-match errors.
+	var out bytes.Buffer
+	p := &Printer{W: &out, Filter: Filter{Files: []string{"stdout"}, Containers: []string{"container_1700000000000_0042_01_000001"}, Tail: 1}}
+	if _, err := p.PrintAggregated(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	secs, _ := Parse(&out)
+	if len(secs) != 2 || strings.Count(string(secs[0].Contents), "\n") > 1 || secs[0].Length != 23 {
+		t.Errorf("tail: %+v", secs)
+	}
+	p = &Printer{W: &out, Filter: Filter{Services: []string{"nosuch"}}}
+	res, _ := p.PrintAggregated(context.Background(), app)
+	if err := res.Check(p.Filter); err == nil || !strings.Contains(err.Error(), "services: appmaster") {
+		t.Errorf("no-match error: %v", err)
+	}
+}

@@ -1,0 +1,256 @@
+package logs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeNM serves a NodeManager's log web services for in-memory files, in
+// the shapes a 3.4.1 NodeManager answers (Jersey's single-element lists as
+// objects, RemoteException 404s).
+type fakeNM struct {
+	mu     sync.Mutex
+	nodeID string
+	app    string
+	files  map[string]map[string]string // container -> file -> contents
+	gone   map[string]bool              // containers the NM forgot
+}
+
+func (f *fakeNM) set(c, file, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.files[c] == nil {
+		f.files[c] = map[string]string{}
+	}
+	f.files[c][file] = body
+}
+
+func notFound(w http.ResponseWriter, msg string) {
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprintf(w, `{"RemoteException":{"exception":"NotFoundException","message":"java.lang.Exception: %s","javaClassName":"org.apache.hadoop.yarn.webapp.NotFoundException"}}`, msg)
+}
+
+func (f *fakeNM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/ws/v1/node/"), "/")
+	switch {
+	case len(parts) == 2 && parts[0] == "apps":
+		if parts[1] != f.app {
+			notFound(w, "app with id "+parts[1]+" not found")
+			return
+		}
+		var ids []string
+		for c := range f.files {
+			if !f.gone[c] {
+				ids = append(ids, `"`+c+`"`)
+			}
+		}
+		fmt.Fprintf(w, `{"app":{"id":%q,"state":"RUNNING","user":"u","containerids":[%s]}}`, f.app, strings.Join(ids, ","))
+	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "logs":
+		files, ok := f.files[parts[1]]
+		if !ok || f.gone[parts[1]] {
+			notFound(w, "Unknown container.")
+			return
+		}
+		var list []string
+		for name, body := range files {
+			list = append(list, fmt.Sprintf(`{"fileName":%q,"fileSize":"%d","lastModifiedTime":"Thu Nov 26 01:25:29 +0000 2026"}`, name, len(body)))
+		}
+		l := strings.Join(list, ",")
+		if len(list) != 1 {
+			l = "[" + l + "]"
+		}
+		fmt.Fprintf(w, `{"containerLogsInfo":{"containerLogInfo":%s,"logAggregationType":"LOCAL","containerId":%q,"nodeId":%q}}`, l, parts[1], f.nodeID)
+	case len(parts) == 4 && parts[0] == "containers" && parts[2] == "logs":
+		body, ok := f.files[parts[1]][parts[3]]
+		if !ok || f.gone[parts[1]] {
+			notFound(w, "Cannot find this log on the local disk.")
+			return
+		}
+		size := int64(len(body))
+		if s := r.URL.Query().Get("size"); s != "" {
+			size, _ = strconv.ParseInt(s, 10, 64)
+		}
+		data := body
+		switch {
+		case size < 0 && int(-size) < len(body):
+			data = body[len(body)+int(size):]
+		case size >= 0 && int(size) < len(body):
+			data = body[:size]
+		}
+		h := Header{Container: parts[1], Node: f.nodeID, Type: Local, File: parts[3], ModTime: "Thu Nov 26 01:25:33 +0000 2026",
+			Length: int64(len(body)), Running: true}
+		WriteHeader(w, h)
+		fmt.Fprint(w, data)
+		WriteFooter(w, h)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func newFakeNM(t *testing.T) (*fakeNM, string) {
+	f := &fakeNM{nodeID: "host1:45454", app: "application_1_0001", files: map[string]map[string]string{}, gone: map[string]bool{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestNodeManagerClient(t *testing.T) {
+	f, addr := newFakeNM(t)
+	f.set("container_1_0001_01_000001", "stderr", "am line\n")
+	nm := &NodeManager{Addr: addr}
+	ctx := context.Background()
+	ids, err := nm.AppContainers(ctx, "application_1_0001")
+	if err != nil || len(ids) != 1 || ids[0] != "container_1_0001_01_000001" {
+		t.Fatalf("AppContainers = %v, %v", ids, err)
+	}
+	if _, err := nm.AppContainers(ctx, "application_1_0002"); !errors.Is(err, ErrNotOnNode) {
+		t.Errorf("unknown app: %v", err)
+	}
+	// One file: Jersey sends an object, not a list.
+	ls, err := nm.ContainerLogs(ctx, "container_1_0001_01_000001")
+	if err != nil || len(ls) != 1 || ls[0].NodeID != "host1:45454" || len(ls[0].Files) != 1 || ls[0].Files[0].Size != 8 {
+		t.Fatalf("ContainerLogs = %+v, %v", ls, err)
+	}
+	c, err := nm.File(ctx, "container_1_0001_01_000001", "stderr", -4)
+	if err != nil || string(c.Data) != "ine\n" || c.Offset != 4 || c.Length != 8 {
+		t.Fatalf("File = %+v, %v", c, err)
+	}
+	if _, err := nm.ContainerLogs(ctx, "container_1_0001_01_000009"); !errors.Is(err, ErrNotOnNode) {
+		t.Errorf("unknown container: %v", err)
+	}
+}
+
+func TestOneOrMany(t *testing.T) {
+	for in, want := range map[string]int{`"a"`: 1, `["a","b"]`: 2, `[]`: 0, `null`: 0, ``: 0} {
+		got, err := oneOrMany[string]([]byte(in))
+		if err != nil || len(got) != want {
+			t.Errorf("%s: %v %v", in, got, err)
+		}
+	}
+}
+
+func TestPrintLiveAndFollow(t *testing.T) {
+	f, addr := newFakeNM(t)
+	am, w1, w2 := "container_1_0001_01_000001", "container_1_0001_01_000002", "container_1_0001_01_000003"
+	f.set(am, "stderr", "allocated\n")
+	f.set(w1, "stderr", strings.Repeat("w1 old\n", 5))
+	f.set(w1, "stdout", "")
+	f.set(w2, "stderr", "w2 line\n")
+	f.gone[w2] = true
+	containers := []LiveContainer{{ID: am, NodeHTTP: addr, Service: AppMasterService}, {ID: w1, NodeHTTP: addr, Service: "worker"},
+		{ID: w2, NodeHTTP: addr, Service: "worker", Completed: true}}
+
+	var out bytes.Buffer
+	p := &Printer{W: &out, Filter: Filter{Services: []string{"worker"}, Files: []string{"stderr"}, Tail: 2}}
+	res, err := p.PrintLive(context.Background(), nil, containers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs, err := Parse(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(secs) != 1 || secs[0].Container != w1 || string(secs[0].Contents) != "w1 old\nw1 old\n" || secs[0].Length != 35 || secs[0].Node != "host1:45454" {
+		t.Fatalf("sections %+v", secs)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Container != w2 || !errors.Is(res.Problems[0].Err, ErrNotOnNode) {
+		t.Errorf("problems %+v", res.Problems)
+	}
+	if res.Offsets[FileKey{w1, "stderr"}] != 35 {
+		t.Errorf("offsets %v", res.Offsets)
+	}
+
+	// Follow: w1 grows, a new worker appears, then the app ends.
+	out.Reset()
+	polls := 0
+	w3 := "container_1_0001_01_000004"
+	fol := &Follow{Printer: p, Interval: time.Millisecond,
+		Containers: func(context.Context) ([]LiveContainer, error) {
+			polls++
+			switch polls {
+			case 1:
+				f.set(w1, "stderr", strings.Repeat("w1 old\n", 5)+"w1 new 1\n")
+			case 2:
+				f.set(w1, "stderr", strings.Repeat("w1 old\n", 5)+"w1 new 1\nw1 new 2\n")
+				f.set(w3, "stderr", "w3 start\n")
+				containers = append(containers, LiveContainer{ID: w3, NodeHTTP: addr, Service: "worker"})
+			}
+			return containers, nil
+		},
+		Ended: func(context.Context) (bool, error) { return polls >= 3, nil },
+	}
+	if err := fol.Run(context.Background(), res.Offsets); err != nil {
+		t.Fatal(err)
+	}
+	want := "\n==> " + w1 + " stderr <==\nw1 new 1\nw1 new 2\n\n==> " + w3 + " stderr <==\nw3 start\n"
+	if out.String() != want {
+		t.Errorf("follow printed %q, want %q", out.String(), want)
+	}
+}
+
+func TestAllocationsFromAMLog(t *testing.T) {
+	log := `time="2026-11-26T01:30:42Z" level=info msg="registered application_1795656176860_0007; control API on localhost:1:2"
+time="2026-11-26T01:30:42Z" level=info msg="scheduler: allocated container_1795656176860_0007_01_000002 on localhost:41759" app=application_1795656176860_0007
+time="2026-11-26T01:30:43Z" level=info msg="worker: allocated container_e17_1795656176860_0007_01_000004 on localhost:41759" app=application_1795656176860_0007
+time="2026-11-26T01:30:43Z" level=info msg="releasing surplus container container_1795656176860_0007_01_000003" app=application_1795656176860_0007
+time="2026-11-26T01:30:43Z" level=info msg="gpu-pool: allocated container_1795656176860_0007_01_000005 on node7.example.com:8041" app=application_1795656176860_0007
+`
+	got, err := AllocationsFromAMLog(strings.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Allocation{
+		"container_1795656176860_0007_01_000002":     {"scheduler", "localhost:41759"},
+		"container_e17_1795656176860_0007_01_000004": {"worker", "localhost:41759"},
+		"container_1795656176860_0007_01_000005":     {"gpu-pool", "node7.example.com:8041"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %+v, want %+v", k, got[k], v)
+		}
+	}
+}
+
+func TestIsAMContainer(t *testing.T) {
+	for id, want := range map[string]bool{
+		"container_1795656176860_0007_01_000001":     true,
+		"container_e17_1795656176860_0007_02_000001": true,
+		"container_1795656176860_0007_01_000002":     false,
+		"container_1795656176860_0007_01_1000001":    false,
+		"application_1_1":                            false,
+		"":                                           false,
+	} {
+		if IsAMContainer(id) != want {
+			t.Errorf("IsAMContainer(%q) != %v", id, want)
+		}
+	}
+}
+
+func FuzzAllocationsFromAMLog(f *testing.F) {
+	f.Add([]byte(`msg="worker: allocated container_1_2_01_000002 on h:1"`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := AllocationsFromAMLog(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for id, a := range got {
+			if !strings.HasPrefix(id, "container_") || a.Service == "" || a.Node == "" {
+				t.Fatalf("%q: %+v", id, a)
+			}
+		}
+	})
+}
