@@ -75,9 +75,3 @@ bench-envpack:
 .PHONY: bench-logs
 bench-logs: build minicluster
 	bash scripts/bench-logs.sh
-
-# Times `spindle logs` against `yarn logs` (Hadoop's LogsCLI on a JVM) for the
-# same applications on the local cluster (HADOOP_CONF_DIR's, or a new one).
-.PHONY: bench-logs
-bench-logs: build minicluster
-	bash scripts/bench-logs.sh
