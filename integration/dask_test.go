@@ -91,4 +91,44 @@ func TestDaskOnYARN(t *testing.T) {
 	if !strings.Contains(r.stdout, `"FINISHED"`) || !strings.Contains(r.stdout, `"SUCCEEDED"`) {
 		t.Fatalf("after stop, status is not FINISHED/SUCCEEDED:\n%s", r.stdout)
 	}
+	// The AM cleaned up: no published address, no staging folder.
+	if r := spindle(t, ctx, "address", sub.AppID); r.code != 3 {
+		t.Fatalf("address after stop: exit %d, want 3 (nothing published)", r.code)
+	}
+	fs := hdfsClient(t, hadoop.Get(t).ConfDir)
+	if _, err := fs.Stat("/user/" + fsUser() + "/.spindle/staging/" + sub.AppID); !os.IsNotExist(err) {
+		t.Fatalf("staging folder of %s after stop: %v, want it removed", sub.AppID, err)
+	}
+}
+
+// TestLifetimeEndsApplication: the AM ends the application when its
+// lifetime is up, SUCCEEDED, saying why.
+func TestLifetimeEndsApplication(t *testing.T) {
+	useCluster(t)
+	bin := spindleBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r := spindle(t, ctx, "submit", "--lifetime", "15s", "--workers", "1", "--binary", bin, daskSpec(t, 1))
+	if r.code != 0 {
+		t.Fatalf("submit: exit %d", r.code)
+	}
+	app := strings.TrimSpace(r.stdout)
+	defer spindle(t, context.Background(), "kill", app)
+	if r := spindle(t, ctx, "wait", app, "--for", "finished", "--timeout", "3m"); r.code != 0 {
+		t.Fatalf("wait finished: exit %d", r.code)
+	}
+	r = spindle(t, ctx, "status", "--json", app)
+	if !strings.Contains(r.stdout, "lifetime of 15s reached") {
+		t.Fatalf("diagnostics do not say the lifetime ended it:\n%s", r.stdout)
+	}
+}
+
+func fsUser() string {
+	if u := os.Getenv("HADOOP_USER_NAME"); u != "" {
+		return u
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "root"
 }
