@@ -6,11 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/asn1tools"
 	"github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/crypto/etype"
 	"github.com/jcmturner/gokrb5/v8/gssapi"
+	"github.com/jcmturner/gokrb5/v8/iana/chksumtype"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/spnego"
@@ -43,6 +48,12 @@ const (
 const gssMaxBuf = 0xFFFFFF
 
 // GSSAPI is a SASL GSSAPI client (RFC 4752) over Kerberos V5 (RFC 4121).
+//
+// It asks for the context the JDK's initiator (and so every Hadoop Java
+// client) asks for: mutual authentication with replay and sequence
+// detection. The server then answers the AP-REQ with an AP-REP before its
+// security-layer offer, and both sides number their wrap tokens from the
+// sequence numbers exchanged in the AP-REQ and AP-REP.
 type GSSAPI struct {
 	cfg   GSSAPIConfig
 	state int // 0: send AP-REQ, 1: context/ layer negotiation, 2: complete
@@ -50,8 +61,13 @@ type GSSAPI struct {
 	// acceptorSubkey is set when the server's AP-REP chose its own subkey;
 	// wrap tokens then carry the AcceptorSubkey flag.
 	acceptorSubkey bool
-	qop            QOP
-	layer          Layer
+	// auth is the authenticator we sent: the AP-REP must echo its time.
+	auth types.Authenticator
+	// sendSeq and recvSeq number the next wrap token each way.
+	sendSeq, recvSeq uint64
+	apRepSeen        bool
+	qop              QOP
+	layer            Layer
 }
 
 // NewGSSAPI returns a GSSAPI client.
@@ -85,6 +101,9 @@ func (g *GSSAPI) Step(challenge []byte) ([]byte, error) {
 		}
 		if challenge[0] == 0x60 {
 			// An initial-context token from the acceptor: AP-REP or KRB-ERROR.
+			if g.apRepSeen {
+				return nil, errors.New("GSSAPI: server sent a second context token")
+			}
 			if err := g.apRep(challenge); err != nil {
 				return nil, fmt.Errorf("GSSAPI: %w", err)
 			}
@@ -118,18 +137,54 @@ func (g *GSSAPI) initial() ([]byte, error) {
 		return nil, fmt.Errorf("get service ticket for %s: %w", spn, err)
 	}
 	g.key = key
-	// No mutual-auth flag: the acceptor then goes straight to the security
-	// layer offer, and wrap tokens use the ticket session key.
-	tok, err := spnego.NewKRB5TokenAPREQ(g.cfg.Client, tkt, key,
-		[]int{gssapi.ContextFlagInteg, gssapi.ContextFlagConf}, nil)
+	auth, err := types.NewAuthenticator(g.cfg.Client.Credentials.Domain(), g.cfg.Client.Credentials.CName())
+	if err != nil {
+		return nil, fmt.Errorf("build authenticator: %w", err)
+	}
+	auth.Cksum = types.Checksum{CksumType: chksumtype.GSSAPI, Checksum: gssChecksum(gssFlags)}
+	req, err := messages.NewAPReq(tkt, key, auth)
 	if err != nil {
 		return nil, fmt.Errorf("build AP-REQ for %s: %w", spn, err)
 	}
-	b, err := tok.Marshal()
+	types.SetFlag(&req.APOptions, flags.APOptionMutualRequired)
+	b, err := req.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("marshal AP-REQ: %w", err)
 	}
-	return b, nil
+	g.auth = auth
+	// Our first wrap token carries the authenticator's sequence number; until
+	// an AP-REP says otherwise the acceptor counts from the same number.
+	g.sendSeq = uint64(auth.SeqNumber)
+	g.recvSeq = g.sendSeq
+	return initialContextToken(tokIDAPReq, b), nil
+}
+
+// The context flags of the AP-REQ checksum (RFC 4121 4.1.1.1).
+var gssFlags = []int{gssapi.ContextFlagMutual, gssapi.ContextFlagReplay, gssapi.ContextFlagSequence,
+	gssapi.ContextFlagConf, gssapi.ContextFlagInteg}
+
+// gssChecksum is the RFC 4121 4.1.1 authenticator checksum: no channel
+// bindings, the context flags, no delegation.
+func gssChecksum(fl []int) []byte {
+	c := make([]byte, 24)
+	binary.LittleEndian.PutUint32(c[:4], 16) // length of the (zero) bindings hash
+	var f uint32
+	for _, x := range fl {
+		f |= uint32(x)
+	}
+	binary.LittleEndian.PutUint32(c[20:], f)
+	return c
+}
+
+var tokIDAPReq = []byte{0x01, 0x00}
+
+// initialContextToken frames a Kerberos message as an RFC 2743 3.1
+// InitialContextToken: [APPLICATION 0] { krb5 OID, TOK_ID, message }.
+func initialContextToken(tokID, msg []byte) []byte {
+	oid, _ := asn1.Marshal(gssapi.OIDKRB5.OID()) // a constant OID cannot fail
+	body := make([]byte, 0, len(oid)+len(tokID)+len(msg))
+	body = append(append(append(body, oid...), tokID...), msg...)
+	return asn1tools.AddASNAppTag(body, 0)
 }
 
 func (g *GSSAPI) apRep(b []byte) error {
@@ -155,15 +210,27 @@ func (g *GSSAPI) apRep(b []byte) error {
 	if err := part.Unmarshal(plain); err != nil {
 		return fmt.Errorf("parse AP-REP: %w", err)
 	}
+	// RFC 4120 3.2.5: the reply proves the server read our authenticator.
+	if !part.CTime.Equal(g.auth.CTime.Truncate(time.Second)) || part.Cusec != g.auth.Cusec {
+		return errors.New("AP-REP does not echo our authenticator's time: not from the service we asked for")
+	}
 	if len(part.Subkey.KeyValue) > 0 {
+		if !rfc4121Etype(part.Subkey.KeyType) {
+			return fmt.Errorf("server chose a subkey of enctype %d, which has no RFC 4121 wrap tokens", part.Subkey.KeyType)
+		}
 		g.key = part.Subkey
 		g.acceptorSubkey = true
 	}
+	if part.SequenceNumber < 0 {
+		return fmt.Errorf("AP-REP carries a negative sequence number %d", part.SequenceNumber)
+	}
+	g.recvSeq = uint64(part.SequenceNumber)
+	g.apRepSeen = true
 	return nil
 }
 
 func (g *GSSAPI) negotiateLayer(challenge []byte) ([]byte, error) {
-	w := &gssWrapper{key: g.key, acceptorSubkey: g.acceptorSubkey}
+	w := &gssWrapper{key: g.key, acceptorSubkey: g.acceptorSubkey, sendSeq: g.sendSeq, recvSeq: g.recvSeq}
 	offer, err := w.Unwrap(challenge)
 	if err != nil {
 		return nil, err
@@ -230,7 +297,11 @@ type gssWrapper struct {
 	acceptorSubkey bool
 	seal           bool
 	sendSeq        uint64
-	peerMax        int
+	// recvSeq is the sequence number the next token from the server must
+	// carry: SASL runs over one ordered stream, so anything else is a replay,
+	// a loss or a reordering, which the JDK rejects too.
+	recvSeq uint64
+	peerMax int
 }
 
 func (w *gssWrapper) MaxWrap() int {
@@ -302,6 +373,7 @@ func (w *gssWrapper) Unwrap(t []byte) ([]byte, error) {
 	}
 	ec := int(binary.BigEndian.Uint16(t[4:]))
 	rrc := int(binary.BigEndian.Uint16(t[6:]))
+	seq := binary.BigEndian.Uint64(t[8:])
 	data := rotateLeft(t[wrapHdrLen:], rrc)
 	if flags&flagSealed != 0 {
 		if len(data) < et.GetConfounderByteSize()+et.GetHMACBitLength()/8+wrapHdrLen {
@@ -315,9 +387,12 @@ func (w *gssWrapper) Unwrap(t []byte) ([]byte, error) {
 			return nil, errors.New("unwrap: decrypted token too short")
 		}
 		inner := plain[len(plain)-wrapHdrLen:]
-		want := wrapHeader(flags, uint16(ec), binary.BigEndian.Uint64(t[8:]))
+		want := wrapHeader(flags, uint16(ec), seq)
 		if !hmac.Equal(inner, want) {
 			return nil, errors.New("unwrap: encrypted header copy does not match")
+		}
+		if err := w.checkSeq(seq); err != nil {
+			return nil, err
 		}
 		return plain[:len(plain)-wrapHdrLen-ec], nil
 	}
@@ -325,11 +400,24 @@ func (w *gssWrapper) Unwrap(t []byte) ([]byte, error) {
 		return nil, errors.New("unwrap: checksum length exceeds token")
 	}
 	msg, sum := data[:len(data)-ec], data[len(data)-ec:]
-	hdr := wrapHeader(flags, 0, binary.BigEndian.Uint64(t[8:]))
+	hdr := wrapHeader(flags, 0, seq)
 	if !et.VerifyChecksum(w.key.KeyValue, append(append([]byte{}, msg...), hdr...), sum, keyusage.GSSAPI_ACCEPTOR_SEAL) {
 		return nil, errors.New("unwrap: checksum does not verify")
 	}
+	if err := w.checkSeq(seq); err != nil {
+		return nil, err
+	}
 	return append([]byte{}, msg...), nil
+}
+
+// checkSeq accepts only the next token in order; called after the token
+// verified, so a forged number cannot move the counter.
+func (w *gssWrapper) checkSeq(seq uint64) error {
+	if seq != w.recvSeq {
+		return fmt.Errorf("unwrap: token has sequence number %d, want %d (replayed, lost or reordered)", seq, w.recvSeq)
+	}
+	w.recvSeq++
+	return nil
 }
 
 // safeDecrypt guards against panics inside gokrb5 on malformed input.
