@@ -70,8 +70,13 @@ type service struct {
 	reqID    int64      // allocation request id: matches allocations to services
 	priority int32
 	desired  int
-	failures int  // containers that failed (not stopped by the AM)
-	gaveUp   bool // failures passed max_restarts: no more replacements
+	failures int // containers that failed (not stopped by the AM)
+	// sent is the ask count the RM last received (-1: none). Asks are
+	// absolute, but the RM decrements its copy as it allocates, so an
+	// unchanged ask is not resent: resending it would restore a count the
+	// RM had already served and bring surplus containers.
+	sent   int
+	gaveUp bool // failures passed max_restarts: no more replacements
 	// containers not yet completed, by id.
 	live map[string]*container
 }
@@ -141,6 +146,7 @@ func New(c Config) *AM {
 		s.reqID = int64(len(am.services) + 1)
 		s.priority = int32(len(am.services))
 		s.live = map[string]*container{}
+		s.sent = -1
 		am.services = append(am.services, s)
 		am.byReqID[s.reqID] = s
 	}
@@ -256,8 +262,12 @@ func (am *AM) heartbeat(ctx context.Context) error {
 	am.mu.Lock()
 	req := &yarnpb.AllocateRequestProto{Progress: proto.Float32(0.5), Release: am.release}
 	am.release = nil
+	sent := map[*service]int{}
 	for _, s := range am.services {
-		req.Ask = append(req.Ask, am.ask(s))
+		if a := am.ask(s); int(a.GetNumContainers()) != s.sent {
+			req.Ask = append(req.Ask, a)
+			sent[s] = int(a.GetNumContainers())
+		}
 	}
 	if am.trackingURL != "" {
 		req.TrackingUrl = proto.String(am.trackingURL)
@@ -271,6 +281,7 @@ func (am *AM) heartbeat(ctx context.Context) error {
 		if errors.Is(err, hadooprpc.ErrApplicationMasterNotRegistered) {
 			// The RM lost us (restart or failover): register again.
 			am.log.Warnf("%v: registering again", err)
+			am.resetAsks()
 			am.amrm.ResetResponseID()
 			_, rerr := am.amrm.Register(ctx, am.host, am.controlPort(), am.trackingURLNow())
 			return rerr
@@ -287,6 +298,7 @@ func (am *AM) heartbeat(ctx context.Context) error {
 			return nil
 		case yarnpb.AMCommandProto_AM_RESYNC:
 			am.log.Warn("the ResourceManager asked for a resync: registering again")
+			am.resetAsks()
 			am.amrm.ResetResponseID()
 			_, err := am.amrm.Register(ctx, am.host, am.controlPort(), am.trackingURLNow())
 			return err
@@ -295,6 +307,9 @@ func (am *AM) heartbeat(ctx context.Context) error {
 
 	am.mu.Lock()
 	defer am.mu.Unlock()
+	for s, n := range sent {
+		s.sent = n
+	}
 	for _, st := range resp.GetCompletedContainerStatuses() {
 		am.completed(st)
 	}
@@ -302,6 +317,16 @@ func (am *AM) heartbeat(ctx context.Context) error {
 		am.allocated(ctx, yc)
 	}
 	return nil
+}
+
+// resetAsks makes the next heartbeat send every ask again (a new RM, or
+// one that lost this attempt, knows none).
+func (am *AM) resetAsks() {
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	for _, s := range am.services {
+		s.sent = -1
+	}
 }
 
 // ask is a service's absolute ask: the RM replaces its count each time.
