@@ -111,10 +111,13 @@ type AM struct {
 
 // schedulerInfo is where the Dask scheduler is; generation counts moves.
 type schedulerInfo struct {
-	Address    string `json:"address"`
-	Dashboard  string `json:"dashboard_address"`
-	Generation int    `json:"generation"`
-	container  string
+	Address, Dashboard string
+	Generation         int64
+	container          string
+}
+
+func (s schedulerInfo) status() SchedulerStatus {
+	return SchedulerStatus{Address: s.Address, DashboardAddress: s.Dashboard, Generation: s.Generation}
 }
 
 // finish is how the application ends.
@@ -218,9 +221,15 @@ func (am *AM) Run(ctx context.Context, ln net.Listener) error {
 	fctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	am.stopAll(fctx)
-	err = am.amrm.Finish(fctx, f.status, f.diagnostics, am.trackingURLNow())
+	// Unpublish before unregistering: once YARN reports the application
+	// finished, no client may find a dead scheduler's address.
+	am.cleanup(fctx, false)
+	if err = am.amrm.Finish(fctx, f.status, f.diagnostics, am.trackingURLNow()); err != nil {
+		// Keep the staging folder: YARN may start another attempt.
+		return err
+	}
 	am.cleanup(fctx, true)
-	return err
+	return nil
 }
 
 // interval is the time to the next heartbeat.
@@ -555,16 +564,19 @@ func (am *AM) trackingURLNow() string {
 	return am.trackingURL
 }
 
-// cleanup removes the published address and, when the application is
-// over for good, the staging folder.
+// cleanup removes the published address or, when the application is over
+// for good (unregistered), the staging folder.
 func (am *AM) cleanup(ctx context.Context, final bool) {
 	if am.fs == nil {
 		return
 	}
-	if err := am.unpublish(); err != nil {
-		am.log.Warnf("removing the scheduler file: %v", err)
+	if !final {
+		if err := am.unpublish(); err != nil {
+			am.log.Warnf("removing the scheduler file: %v", err)
+		}
+		return
 	}
-	if final && am.plan.StagingDir != "" {
+	if am.plan.StagingDir != "" {
 		if err := am.fs.RemoveAll(am.plan.StagingDir); err != nil && !errors.Is(err, os.ErrNotExist) {
 			am.log.Warnf("removing staging folder %s: %v", am.plan.StagingDir, err)
 		}

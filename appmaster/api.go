@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	rt "github.com/spindle-yarn/spindle/container"
 	"io"
 	"net/http"
 	"strings"
@@ -30,12 +31,9 @@ type Status struct {
 }
 
 // SchedulerStatus is GET /v1/scheduler: where the Dask scheduler is now.
-// Generation grows each time the scheduler moves.
-type SchedulerStatus struct {
-	Address    string `json:"address"`
-	Dashboard  string `json:"dashboard_address"`
-	Generation int    `json:"generation"`
-}
+// Generation grows each time the scheduler moves. The runtime polls it, so
+// its package owns the type.
+type SchedulerStatus = rt.SchedulerInfo
 
 // ServiceStatus is one service (the scheduler or a worker pool).
 type ServiceStatus struct {
@@ -62,12 +60,7 @@ type ContainerStatus struct {
 }
 
 // ReadyRequest is POST /v1/containers/{id}/ready, from the runtime.
-type ReadyRequest struct {
-	Service   string `json:"service"`
-	Role      string `json:"role"`
-	Address   string `json:"address"`
-	Dashboard string `json:"dashboard_address"`
-}
+type ReadyRequest = rt.ReadyRequest
 
 // ScaleRequest is POST /v1/scale.
 type ScaleRequest struct {
@@ -161,18 +154,13 @@ func (c *Client) Stop(ctx context.Context, diagnostics string) error {
 	return c.do(ctx, http.MethodPost, "/v1/stop", StopRequest{Diagnostics: diagnostics}, nil)
 }
 
-// Ready reports a container's process ready (the runtime's call).
-func (c *Client) Ready(ctx context.Context, containerID string, r ReadyRequest) error {
-	return c.do(ctx, http.MethodPost, "/v1/containers/"+containerID+"/ready", r, nil)
-}
-
 // controlServer serves the control API.
 func (am *AM) controlServer() *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { reply(w, am.status()) })
 	mux.HandleFunc("GET /v1/scheduler", func(w http.ResponseWriter, r *http.Request) {
 		am.mu.Lock()
-		s := SchedulerStatus{Address: am.scheduler.Address, Dashboard: am.scheduler.Dashboard, Generation: am.scheduler.Generation}
+		s := am.scheduler.status()
 		am.mu.Unlock()
 		reply(w, s)
 	})
@@ -181,7 +169,7 @@ func (am *AM) controlServer() *http.Server {
 		if !decode(w, r, &req) {
 			return
 		}
-		if err := am.ready(r.Context(), r.PathValue("id"), req.Address, req.Dashboard); err != nil {
+		if err := am.ready(r.Context(), r.PathValue("id"), req.Address, req.DashboardAddress); err != nil {
 			http.Error(w, err.Error(), http.StatusConflict)
 			return
 		}
@@ -251,7 +239,7 @@ func (am *AM) status() Status {
 	am.mu.Lock()
 	defer am.mu.Unlock()
 	st := Status{AppID: am.plan.AppID, State: "running",
-		Scheduler:   SchedulerStatus{Address: am.scheduler.Address, Dashboard: am.scheduler.Dashboard, Generation: am.scheduler.Generation},
+		Scheduler:   am.scheduler.status(),
 		Diagnostics: append([]string(nil), am.diagnostics...)}
 	if am.finishing != nil {
 		st.State = "finishing"

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	rt "github.com/spindle-yarn/spindle/container"
 	"sort"
 
 	"google.golang.org/protobuf/proto"
@@ -15,17 +16,6 @@ import (
 
 // EnvLink is the folder name YARN unpacks the environment archive into.
 const EnvLink = "environment"
-
-// Environment variables the container runtime reads (see package container).
-const (
-	EnvAMURL     = "SPINDLE_AM_URL"
-	EnvAppID     = "SPINDLE_APP_ID"
-	EnvService   = "SPINDLE_SERVICE"
-	EnvRole      = "SPINDLE_ROLE"
-	EnvCommand   = "SPINDLE_COMMAND"
-	EnvEnvDir    = "SPINDLE_ENV"
-	EnvStopGrace = "SPINDLE_STOP_GRACE"
-)
 
 // launchContext is what a service's container runs: `spindle container`,
 // which activates the environment and runs the Dask process. Called with
@@ -67,20 +57,20 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 	}
 	cmd, _ := json.Marshal(argv)
 	env := map[string]string{
-		EnvAMURL:   "http://" + am.controlAddr,
-		EnvAppID:   am.plan.AppID,
-		EnvService: s.name,
-		EnvRole:    s.role,
+		rt.EnvAMURL:   "http://" + am.controlAddr,
+		rt.EnvAppID:   am.plan.AppID,
+		rt.EnvService: s.name,
+		rt.EnvRole:    s.role,
 		// base64: the NodeManager puts env values between double quotes in
 		// its launch script without escaping them.
-		EnvCommand:   base64.StdEncoding.EncodeToString(cmd),
-		EnvStopGrace: "10s",
+		rt.EnvCommand:   base64.StdEncoding.EncodeToString(cmd),
+		rt.EnvStopGrace: "10s",
 	}
 	if am.plan.Environment != nil {
-		env[EnvEnvDir] = EnvLink
+		env[rt.EnvEnvDir] = EnvLink
 	}
 	if s.role == "worker" {
-		env["DASK_SCHEDULER_ADDRESS"] = am.scheduler.Address
+		env[rt.EnvSchedulerAddress] = am.scheduler.Address
 	}
 	for k, v := range s.spec.Env {
 		env[k] = v

@@ -3,6 +3,7 @@ package appmaster
 import (
 	"encoding/json"
 	"fmt"
+	rt "github.com/spindle-yarn/spindle/container"
 	"net/url"
 	"os"
 	"strconv"
@@ -18,7 +19,7 @@ const PlanFile = "spindle-plan.json"
 
 // SecretAlias names the control secret in the application's credentials:
 // the client, the AM and every container runtime share it.
-const SecretAlias = "spindle.control.secret"
+const SecretAlias = rt.SecretAlias
 
 // Plan is what `spindle submit` hands the AM: the validated spec and where
 // on HDFS everything the containers need already lies.

@@ -22,7 +22,7 @@ func (am *AM) publish(ctx context.Context, s schedulerInfo) error {
 	if am.fs == nil || am.plan.DiscoveryPath == "" {
 		return nil
 	}
-	f := discovery.SchedulerFile{Type: "Scheduler", ID: am.plan.AppID + "-" + strconv.Itoa(s.Generation), Address: s.Address,
+	f := discovery.SchedulerFile{Type: "Scheduler", ID: am.plan.AppID + "-" + strconv.FormatInt(s.Generation, 10), Address: s.Address,
 		Started: float64(time.Now().UnixNano()) / 1e9, Services: map[string]int{}}
 	if _, port, err := net.SplitHostPort(s.Dashboard); err == nil {
 		if n, err := strconv.Atoi(port); err == nil {

@@ -96,10 +96,10 @@ Flags override the spec file; without a file the default is a scheduler and two 
 					}
 					return err
 				}
-				fmt.Fprintf(e.stderr, "scheduler %s, dashboard http://%s/status\n", w.Scheduler.Address, w.Scheduler.Dashboard)
+				fmt.Fprintf(e.stderr, "scheduler %s, dashboard http://%s/status\n", w.Scheduler.Address, w.Scheduler.DashboardAddress)
 				if f.json {
 					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address,
-						DashboardAddress: w.Scheduler.Dashboard})
+						DashboardAddress: w.Scheduler.DashboardAddress})
 				}
 				fmt.Fprintln(e.stdout, id)
 				return nil

@@ -95,10 +95,12 @@ func TestDaskOnYARN(t *testing.T) {
 	if r := spindle(t, ctx, "address", sub.AppID); r.code != 3 {
 		t.Fatalf("address after stop: exit %d, want 3 (nothing published)", r.code)
 	}
+	// The AM removes the staging folder right after unregistering.
 	fs := hdfsClient(t, hadoop.Get(t).ConfDir)
-	if _, err := fs.Stat("/user/" + fsUser() + "/.spindle/staging/" + sub.AppID); !os.IsNotExist(err) {
-		t.Fatalf("staging folder of %s after stop: %v, want it removed", sub.AppID, err)
-	}
+	eventually(t, 30*time.Second, "the staging folder removed", func() (bool, string) {
+		_, err := fs.Stat("/user/" + fsUser() + "/.spindle/staging/" + sub.AppID)
+		return os.IsNotExist(err), fmt.Sprint(err)
+	})
 }
 
 // TestLifetimeEndsApplication: the AM ends the application when its
