@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,8 @@ const (
 type appFlags struct {
 	timeout time.Duration
 	json    bool
+	// user acts as this user (SIMPLE authentication), e.g. a spec's user.
+	user string
 }
 
 func (f *appFlags) register(cmd *cobra.Command, timeout time.Duration) {
@@ -44,7 +47,10 @@ func (f *appFlags) withClient(cmd *cobra.Command, e *env, what string, fn func(c
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}
-	c, err := client.New(cfg, hadooprpc.Options{})
+	if f.user != "" && strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") {
+		return withCode(ExitUsage, fmt.Errorf("%s: user %q: acting as another user (proxy users) under Kerberos is not supported yet; remove `user` from the spec", what, f.user))
+	}
+	c, err := client.New(cfg, hadooprpc.Options{User: f.user})
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}

@@ -75,6 +75,7 @@ Flags override the spec file; without a file the default is a scheduler and two 
 			if err := sp.Validate(); err != nil {
 				return withCode(ExitUsage, err)
 			}
+			f.user = sp.User
 			return f.withClient(cmd, e, "submit", func(ctx context.Context, c *client.Client) error {
 				id, err := c.Submit(ctx, sp, client.SubmitOptions{Binary: o.binary})
 				if err != nil {

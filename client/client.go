@@ -277,3 +277,20 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// Cleanup removes what a Spindle application left on HDFS when its AM
+// could not (YARN killed it): the staging folder and the published
+// scheduler file. Missing ones are fine.
+func (c *Client) Cleanup(appID string) error {
+	fs, err := c.FS()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range []string{c.stagingDir(appID), path.Dir(c.DiscoveryPath(appID))} {
+		if err := fs.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -218,11 +218,23 @@ func TestKilledApplication(t *testing.T) {
 		t.Fatalf("submit: exit %d", r.code)
 	}
 	app := strings.TrimSpace(r.stdout)
-	if r := spindle(t, ctx, "wait", app, "--for", "running", "--timeout", "2m"); r.code != 0 {
-		t.Fatalf("wait running: exit %d", r.code)
+	if r := spindle(t, ctx, "wait", app, "--for", "address", "--timeout", "2m"); r.code != 0 {
+		t.Fatalf("wait address: exit %d", r.code)
+	}
+	fs := hdfsClient(t, hadoop.Get(t).ConfDir)
+	staging := "/user/" + fsUser() + "/.spindle/staging/" + app
+	if _, err := fs.Stat(staging); err != nil {
+		t.Fatalf("staging folder while running: %v", err)
 	}
 	if r := spindle(t, ctx, "kill", app); r.code != 0 {
 		t.Fatalf("kill: exit %d", r.code)
+	}
+	// YARN killed the AM, so spindle kill cleans up after it.
+	if _, err := fs.Stat(staging); !os.IsNotExist(err) {
+		t.Fatalf("staging folder after kill: %v, want it removed", err)
+	}
+	if r := spindle(t, ctx, "address", app); r.code != 3 {
+		t.Fatalf("address after kill: exit %d, want 3", r.code)
 	}
 	r = spindle(t, ctx, "wait", app, "--for", "finished", "--timeout", "1m")
 	if r.code != 8 || !strings.Contains(r.stderr, "KILLED") {

@@ -69,3 +69,58 @@ print(",".join(sorted(names)))
 		t.Fatalf("stop: exit %d", r.code)
 	}
 }
+
+// TestSpecUserAndFiles: the spec's user owns the application (SIMPLE
+// authentication), and a pool's extra file reaches its containers' working
+// directory, where Dask tasks read it.
+func TestSpecUserAndFiles(t *testing.T) {
+	useCluster(t)
+	bin := spindleBinary(t)
+	py := pyenv.DaskPython(t)
+	path := filepath.Dir(py) + ":/usr/bin:/bin"
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.txt")
+	os.WriteFile(data, []byte("hello from the edge node"), 0o644)
+	spec := filepath.Join(dir, "spec.yaml")
+	y := fmt.Sprintf(`name: user-files
+user: alice
+scheduler: {resources: {memory: 512MiB}, env: {PATH: %q}}
+workers:
+  - {name: worker, instances: 1, resources: {memory: 512MiB}, env: {PATH: %q}, files: {data.txt: %s}}
+`, path, path, data)
+	os.WriteFile(spec, []byte(y), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, spec)
+	if r.code != 0 {
+		t.Fatalf("submit: exit %d", r.code)
+	}
+	var sub struct {
+		AppID   string `json:"app_id"`
+		Address string `json:"scheduler_address"`
+	}
+	mustJSON(t, r.stdout, &sub)
+	defer spindle(t, context.Background(), "kill", sub.AppID)
+	var st struct {
+		User string `json:"user"`
+	}
+	mustJSON(t, spindle(t, ctx, "status", "--json", sub.AppID).stdout, &st)
+	if st.User != "alice" {
+		t.Fatalf("application user %q, want alice", st.User)
+	}
+	script := `
+import sys
+from distributed import Client
+c = Client(sys.argv[1], timeout=60)
+c.wait_for_workers(1, timeout=120)
+print(c.submit(lambda: open("data.txt").read(), pure=False).result())
+`
+	out, err := exec.CommandContext(ctx, py, "-c", script, sub.Address).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "hello from the edge node") {
+		t.Fatalf("task reading the shipped file: %v\n%s", err, out)
+	}
+	t.Setenv("HADOOP_USER_NAME", "alice") // alice's control secret and staging folder
+	if r := spindle(t, ctx, "stop", "--wait", sub.AppID); r.code != 0 {
+		t.Fatalf("stop: exit %d", r.code)
+	}
+}
