@@ -163,7 +163,12 @@ func TestPatchRunpath(t *testing.T) {
 		if changed {
 			t.Fatal("patched an interpreter without a RUNPATH into its prefix")
 		}
-		t.Skipf("%s has no RUNPATH into %s", env.BaseInterpreter, env.BasePrefix)
+		// This interpreter has no RUNPATH: check the rewrite on a made-up
+		// string table instead (an ELF .dynstr holding the RUNPATH).
+		t.Logf("%s has no RUNPATH into %s: using a synthetic one", env.BaseInterpreter, env.BasePrefix)
+		const prefix = "/opt/python-builds/cpython-3.11.7"
+		data = []byte("\x00libc.so.6\x00" + prefix + "/lib\x00GLIBC_2.2.5\x00")
+		changed, stuck = patchRunpath(data, BaseDir+"/bin", prefix, BaseDir)
 	}
 	if !changed || len(stuck) != 0 || !bytes.Contains(data, []byte("$ORIGIN/../lib\x00")) {
 		t.Fatalf("changed=%v stuck=%v", changed, stuck)
