@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,14 +164,33 @@ func TestPatchRunpath(t *testing.T) {
 		if changed {
 			t.Fatal("patched an interpreter without a RUNPATH into its prefix")
 		}
-		// This interpreter has no RUNPATH: check the rewrite on a made-up
-		// string table instead (an ELF .dynstr holding the RUNPATH).
-		t.Logf("%s has no RUNPATH into %s: using a synthetic one", env.BaseInterpreter, env.BasePrefix)
+		// This interpreter has no RUNPATH: check the rewrite on a tiny ELF
+		// built here with one, as a pyenv or python-build interpreter has.
+		t.Logf("%s has no RUNPATH into %s: building an ELF that has one", env.BaseInterpreter, env.BasePrefix)
 		const prefix = "/opt/python-builds/cpython-3.11.7"
-		data = []byte("\x00libc.so.6\x00" + prefix + "/lib\x00GLIBC_2.2.5\x00")
+		data = elfWithRunpath(t, prefix+"/lib")
 		changed, stuck = patchRunpath(data, BaseDir+"/bin", prefix, BaseDir)
 	}
 	if !changed || len(stuck) != 0 || !bytes.Contains(data, []byte("$ORIGIN/../lib\x00")) {
 		t.Fatalf("changed=%v stuck=%v", changed, stuck)
 	}
+}
+
+// elfWithRunpath compiles a minimal C program whose DT_RUNPATH is runpath.
+func elfWithRunpath(t *testing.T, runpath string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "x.c")
+	if err := os.WriteFile(src, []byte("int main(void) { return 0; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "x")
+	if b, err := exec.Command("cc", "-o", out, src, "-Wl,--enable-new-dtags,-rpath,"+runpath).CombinedOutput(); err != nil {
+		t.Fatalf("build an ELF with a RUNPATH (needs a C compiler, cc): %v\n%s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
