@@ -5,6 +5,7 @@
 package client
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -162,7 +163,7 @@ func writeHDFS(fs *hdfs.Client, name string, body []byte, perm os.FileMode) erro
 		_ = fs.Remove(tmp)
 		return err
 	}
-	if err := hadooprpc.CloseHDFSFile(w); err != nil {
+	if err := hadooprpc.CloseHDFSFile(context.Background(), w); err != nil {
 		_ = fs.Remove(tmp)
 		return err
 	}
@@ -230,7 +231,7 @@ func copyToHDFS(fs *hdfs.Client, local, dst string, perm os.FileMode) error {
 		_ = fs.Remove(tmp)
 		return fmt.Errorf("upload %s to %s: %w", local, dst, err)
 	}
-	if err := hadooprpc.CloseHDFSFile(w); err != nil {
+	if err := hadooprpc.CloseHDFSFile(context.Background(), w); err != nil {
 		_ = fs.Remove(tmp)
 		return fmt.Errorf("upload %s to %s: %w", local, dst, err)
 	}

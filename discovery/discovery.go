@@ -19,9 +19,10 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/colinmarc/hdfs/v2"
+
+	"github.com/spindle-yarn/spindle/hadooprpc"
 )
 
 // FileName is the scheduler file's name, locally and on HDFS.
@@ -161,7 +162,7 @@ func Publish(ctx context.Context, fs *hdfs.Client, p string, f SchedulerFile) er
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := path.Join(dir, "."+path.Base(p)+".tmp-"+hex.EncodeToString(rnd[:]))
-	if err := writeFile(fs, tmp, body); err != nil {
+	if err := writeFile(ctx, fs, tmp, body); err != nil {
 		_ = fs.Remove(tmp)
 		return fmt.Errorf("publish scheduler file: write %s on HDFS: %w", tmp, err)
 	}
@@ -176,7 +177,7 @@ func Publish(ctx context.Context, fs *hdfs.Client, p string, f SchedulerFile) er
 	return nil
 }
 
-func writeFile(fs *hdfs.Client, name string, body []byte) error {
+func writeFile(ctx context.Context, fs *hdfs.Client, name string, body []byte) error {
 	w, err := fs.Create(name) // mode 0644
 	if err != nil {
 		return err
@@ -185,20 +186,8 @@ func writeFile(fs *hdfs.Client, name string, body []byte) error {
 		w.Close()
 		return err
 	}
-	// The NameNode completes the file once the DataNodes report the block;
-	// until then Close says "replication in progress" and is retried, with
-	// backoff, as the Java client does.
-	delay := 50 * time.Millisecond
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		err := w.Close()
-		if err == nil {
-			break
-		}
-		if !hdfs.IsErrReplicating(err) || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(delay)
-		delay = min(2*delay, 2*time.Second)
+	if err := hadooprpc.CloseHDFSFile(ctx, w); err != nil {
+		return err
 	}
 	return fs.Chmod(name, 0o644)
 }

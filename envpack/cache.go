@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/colinmarc/hdfs/v2"
+
+	"github.com/spindle-yarn/spindle/hadooprpc"
 )
 
 // archiveExt ends every cached archive's name: <sha256>.tar.gz.
@@ -110,7 +112,7 @@ func (c *Cache) Put(ctx context.Context, localPath, sha256Hex string) (Entry, er
 		return Entry{}, fmt.Errorf("uploading to %s: %w", tmp, err)
 	}
 	_, err = io.Copy(w, &ctxReader{ctx: ctx, r: f})
-	if cerr := closeWriter(ctx, w); err == nil {
+	if cerr := hadooprpc.CloseHDFSFile(ctx, w); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -219,30 +221,4 @@ func (r *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return r.r.Read(p)
-}
-
-// closeWriter completes an HDFS file. The NameNode answers "not yet" while
-// the last block's replicas are being reported; like Hadoop's own client we
-// ask again with growing pauses, since renaming a file still open for write
-// would publish an incomplete one.
-func closeWriter(ctx context.Context, w *hdfs.FileWriter) error {
-	wait := 50 * time.Millisecond
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		err := w.Close()
-		if err == nil || !hdfs.IsErrReplicating(err) {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the NameNode did not complete the file within 2 minutes: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		if wait < 2*time.Second {
-			wait *= 2
-		}
-	}
 }

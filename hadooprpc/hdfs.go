@@ -1,6 +1,7 @@
 package hadooprpc
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -47,18 +48,27 @@ func NewHDFS(cfg *conf.Config, o Options) (*hdfs.Client, error) {
 	return c, nil
 }
 
-// CloseHDFSFile closes a file being written, retrying while the NameNode
-// says the last block is still replicating (it completes the file only once
-// DataNodes report the block), as Hadoop's own client does, for up to 30s.
-func CloseHDFSFile(w *hdfs.FileWriter) error {
+// CloseHDFSFile completes a file being written. The NameNode answers "not
+// yet" (ErrReplicating) while the last block's replicas are being reported;
+// like Hadoop's own client it asks again with growing pauses, until ctx ends
+// or for 2 minutes at most. Renaming a file still open for write would
+// publish an incomplete one, so callers must not skip this.
+func CloseHDFSFile(ctx context.Context, w *hdfs.FileWriter) error {
 	delay := 50 * time.Millisecond
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		err := w.Close()
-		if err == nil || !hdfs.IsErrReplicating(err) || time.Now().After(deadline) {
+		if err == nil || !hdfs.IsErrReplicating(err) {
 			return err
 		}
-		time.Sleep(delay)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the NameNode did not complete the file within 2 minutes: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the NameNode to complete the file: %w", ctx.Err())
+		case <-time.After(delay):
+		}
 		delay = min(2*delay, 2*time.Second)
 	}
 }

@@ -64,7 +64,7 @@ func TestClusterHDFSRoundTrip(t *testing.T) {
 	if _, err := w.Write(want); err != nil {
 		t.Fatalf("write on HDFS: %v", err)
 	}
-	if err := w.Close(); err != nil {
+	if err := hadooprpc.CloseHDFSFile(context.Background(), w); err != nil {
 		t.Fatalf("close on HDFS: %v", err)
 	}
 	got, err := fs.ReadFile(path)
