@@ -151,52 +151,24 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := Build(ctx); err != nil {
 		return nil, err
 	}
-	dir := ProgramDir()
-	cp, err := os.ReadFile(filepath.Join(dir, "target", "classpath.txt"))
-	if err != nil {
-		return nil, fmt.Errorf("start minicluster: %w", err)
-	}
-
-	c := &Cluster{WorkDir: opts.WorkDir, done: make(chan struct{})}
-	if c.WorkDir == "" {
-		if c.WorkDir, err = os.MkdirTemp("", "spindle-hadoop-"); err != nil {
-			return nil, fmt.Errorf("start minicluster: %w", err)
-		}
-		c.ownsWork = true
-	}
-	if c.WorkDir, err = filepath.Abs(c.WorkDir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
+	c := &Cluster{done: make(chan struct{})}
+	var err error
+	if c.WorkDir, c.ownsWork, err = workDir(opts.WorkDir, "spindle-hadoop-"); err != nil {
 		return nil, fmt.Errorf("start minicluster: %w", err)
 	}
 	c.LogFile = filepath.Join(c.WorkDir, "minicluster.log")
 
-	java := "java"
-	if home := os.Getenv("JAVA_HOME"); home != "" {
-		java = filepath.Join(home, "bin", "java")
-	}
-	args := []string{"-Xmx2g", "-XX:+IgnoreUnrecognizedVMOptions",
-		"-Dspindle.minicluster.log=" + c.LogFile,
-		"-Djava.util.logging.config.file=" + filepath.Join(dir, "target", "classes", "logging.properties")}
+	jvm := []string{"-Xmx2g", "-XX:+IgnoreUnrecognizedVMOptions", "-Dspindle.minicluster.log=" + c.LogFile,
+		"-Djava.util.logging.config.file=" + filepath.Join(ProgramDir(), "target", "classes", "logging.properties")}
 	for _, o := range javaOpens {
-		args = append(args, "--add-opens="+o+"=ALL-UNNAMED")
-	}
-	args = append(args, "-cp", filepath.Join(dir, "target", "classes")+":"+strings.TrimSpace(string(cp)),
-		"dev.spindle.minicluster.Main", "--work-dir", c.WorkDir,
-		"--node-managers", fmt.Sprint(opts.NodeManagers), "--exit-on-stdin-eof")
-	// Not CommandContext: the cluster outlives the start context.
-	cmd := exec.Command(java, args...)
-	cmd.Dir = c.WorkDir
-	// Own process group so Stop reaches every JVM child; if this process dies,
-	// the JVM sees stdin close and stops by itself.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr := io.Writer(io.Discard)
-	if opts.Stderr != nil {
-		stderr = opts.Stderr
+		jvm = append(jvm, "--add-opens="+o+"=ALL-UNNAMED")
 	}
 	var errTail tailBuffer
-	cmd.Stderr = io.MultiWriter(stderr, &errTail)
+	cmd, err := javaMain(jvm, "dev.spindle.minicluster.Main", []string{"--work-dir", c.WorkDir,
+		"--node-managers", fmt.Sprint(opts.NodeManagers), "--exit-on-stdin-eof"}, c.WorkDir, opts.Stderr, &errTail)
+	if err != nil {
+		return nil, fmt.Errorf("start minicluster: %w", err)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -205,7 +177,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start minicluster (%s): %w", java, err)
+		return nil, fmt.Errorf("start minicluster (%s): %w", cmd.Path, err)
 	}
 	c.cmd = cmd
 	go func() {
@@ -241,6 +213,45 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("start minicluster: no ready line within %s: %w; stderr:\n%s\nlog: %s",
 			opts.StartTimeout, ctx.Err(), errTail.String(), c.LogFile)
 	}
+}
+
+// workDir is dir made absolute and created, or a new temporary folder
+// (owned: the caller removes it) when dir is empty.
+func workDir(dir, tmpPrefix string) (string, bool, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", tmpPrefix)
+		return d, true, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false, err
+	}
+	return abs, false, os.MkdirAll(abs, 0o755)
+}
+
+// javaMain prepares (does not start) a JVM running one of the Java
+// program's main classes, in its own process group so a stop reaches every
+// child; stderr goes to stderr (if not nil) and to tail. Not
+// CommandContext: the JVM outlives the start context.
+func javaMain(jvmArgs []string, mainClass string, args []string, dir string, stderr io.Writer, tail *tailBuffer) (*exec.Cmd, error) {
+	cp, err := os.ReadFile(filepath.Join(ProgramDir(), "target", "classpath.txt"))
+	if err != nil {
+		return nil, err
+	}
+	java := "java"
+	if home := os.Getenv("JAVA_HOME"); home != "" {
+		java = filepath.Join(home, "bin", "java")
+	}
+	argv := append(append([]string{}, jvmArgs...),
+		"-cp", filepath.Join(ProgramDir(), "target", "classes")+":"+strings.TrimSpace(string(cp)), mainClass)
+	cmd := exec.Command(java, append(argv, args...)...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	cmd.Stderr = io.MultiWriter(stderr, tail)
+	return cmd, nil
 }
 
 // Stop shuts the cluster down: stdin closes (the JVM stops its services),

@@ -71,29 +71,12 @@ func StartKDC(ctx context.Context, opts KDCOptions) (*KDC, error) {
 	if err := Build(ctx); err != nil {
 		return nil, err
 	}
-	dir := ProgramDir()
-	cp, err := os.ReadFile(filepath.Join(dir, "target", "classpath.txt"))
-	if err != nil {
+	k := &KDC{done: make(chan struct{})}
+	var err error
+	if k.WorkDir, k.ownsWork, err = workDir(opts.WorkDir, "spindle-kdc-"); err != nil {
 		return nil, fmt.Errorf("start KDC: %w", err)
 	}
-	k := &KDC{WorkDir: opts.WorkDir, done: make(chan struct{})}
-	if k.WorkDir == "" {
-		if k.WorkDir, err = os.MkdirTemp("", "spindle-kdc-"); err != nil {
-			return nil, fmt.Errorf("start KDC: %w", err)
-		}
-		k.ownsWork = true
-	}
-	if k.WorkDir, err = filepath.Abs(k.WorkDir); err != nil {
-		return nil, fmt.Errorf("start KDC: %w", err)
-	}
-	java := "java"
-	if home := os.Getenv("JAVA_HOME"); home != "" {
-		java = filepath.Join(home, "bin", "java")
-	}
-	args := []string{"-Xmx256m",
-		"-Dspindle.minicluster.log=" + filepath.Join(k.WorkDir, "kdc.log"),
-		"-cp", filepath.Join(dir, "target", "classes") + ":" + strings.TrimSpace(string(cp)),
-		"dev.spindle.minicluster.Kdc", "--work-dir", k.WorkDir}
+	args := []string{"--work-dir", k.WorkDir}
 	if opts.Realm != "" {
 		args = append(args, "--realm", opts.Realm)
 	}
@@ -103,15 +86,12 @@ func StartKDC(ctx context.Context, opts KDCOptions) (*KDC, error) {
 	for _, p := range opts.CCaches {
 		args = append(args, "--ccache", p)
 	}
-	cmd := exec.Command(java, args...)
-	cmd.Dir = k.WorkDir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var errTail tailBuffer
-	stderr := io.Writer(io.Discard)
-	if opts.Stderr != nil {
-		stderr = opts.Stderr
+	cmd, err := javaMain([]string{"-Xmx256m", "-Dspindle.minicluster.log=" + filepath.Join(k.WorkDir, "kdc.log")},
+		"dev.spindle.minicluster.Kdc", args, k.WorkDir, opts.Stderr, &errTail)
+	if err != nil {
+		return nil, fmt.Errorf("start KDC: %w", err)
 	}
-	cmd.Stderr = io.MultiWriter(stderr, &errTail)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -121,7 +101,7 @@ func StartKDC(ctx context.Context, opts KDCOptions) (*KDC, error) {
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start KDC (%s): %w", java, err)
+		return nil, fmt.Errorf("start KDC (%s): %w", cmd.Path, err)
 	}
 	k.cmd = cmd
 	var waitErr error
