@@ -43,6 +43,7 @@ const (
 	stateRunning   = "running"   // the NodeManager started it
 	stateReady     = "ready"     // the runtime reported the process ready
 	stateCompleted = "completed" // the RM reported it finished
+	stateRetired   = "retired"   // finished after the AM retired it (scale down): not a failure
 )
 
 // container is one YARN container the AM holds.
@@ -55,6 +56,8 @@ type container struct {
 	// stopping: the AM stopped it on purpose (scale down, kill, shutdown),
 	// so its completion is not a failure.
 	stopping bool
+	// retired: stopped by a scale down; it ends as stateRetired.
+	retired bool
 	// address and dashboard come from the runtime's ready call.
 	address, dashboard string
 	exitStatus         int32
@@ -77,11 +80,51 @@ type service struct {
 	// RM had already served and bring surplus containers.
 	sent   int
 	gaveUp bool // failures passed max_restarts: no more replacements
+	// gaveUpReason says why, for status and diagnostics ("" while not given up).
+	gaveUpReason string
+	// lastFailures are the newest failed containers, newest last.
+	lastFailures []failure
 	// containers not yet completed, by id.
 	live map[string]*container
 }
 
 func (s *service) maxRestarts() int { return s.spec.Restarts() }
+
+// failure is one failed container, kept for the give-up diagnostic.
+type failure struct {
+	id   string
+	exit string // the exit status, or "launch failed"
+	why  string
+}
+
+// keptFailures is how many failures a service remembers.
+const keptFailures = 3
+
+// failsApp: giving up on this service ends the application (always for
+// the scheduler, unless on_give_up is keep_running for a pool).
+func (s *service) failsApp() bool {
+	return s.pool == nil || s.pool.OnGiveUp != spec.OnGiveUpKeepRunning
+}
+
+// giveUpReason names the service, its limit and its last failures: their
+// exit statuses, newest first, then the newest one's diagnostics.
+func (s *service) giveUpReason() string {
+	name := s.name
+	if s.role == "worker" {
+		name = fmt.Sprintf("worker pool %q", s.name)
+	}
+	exits := make([]string, 0, len(s.lastFailures))
+	for i := len(s.lastFailures) - 1; i >= 0; i-- {
+		exits = append(exits, s.lastFailures[i].exit)
+	}
+	msg := fmt.Sprintf("%s gave up after %d failed containers (max_restarts %d); last exit statuses, newest first: %s",
+		name, s.failures, s.maxRestarts(), strings.Join(exits, ", "))
+	if n := len(s.lastFailures); n > 0 {
+		last := s.lastFailures[n-1]
+		msg += fmt.Sprintf("; newest: %s %s", last.id, last.why)
+	}
+	return msg
+}
 
 // AM is the application master.
 type AM struct {
@@ -414,7 +457,7 @@ func (am *AM) launchFailed(c *container, err error) {
 	am.log.Errorf("%s: launching %s failed: %v", c.service.name, c.id, err)
 	c.stopping = true // its completion must not count twice
 	am.release = append(am.release, c.yarn.GetId())
-	am.fail(c, fmt.Sprintf("launch failed: %v", err))
+	am.fail(c, "launch failed", fmt.Sprintf("launch failed: %v", err))
 }
 
 // completed handles the RM's report that a container ended.
@@ -433,26 +476,39 @@ func (am *AM) completed(st *yarnpb.ContainerStatusProto) {
 		am.scheduler.Address, am.scheduler.Dashboard, am.scheduler.container = "", "", ""
 	}
 	if c.stopping {
+		if c.retired {
+			c.state = stateRetired
+		}
 		am.log.Infof("%s: %s stopped (exit %d)", s.name, id, c.exitStatus)
 		return
 	}
-	am.fail(c, fmt.Sprintf("exit status %d: %s", c.exitStatus, condense(c.diagnostics)))
+	am.fail(c, strconv.Itoa(int(c.exitStatus)), fmt.Sprintf("exit status %d: %s", c.exitStatus, condense(c.diagnostics)))
 }
 
-// fail records a failed container and decides: replace it (the absolute
-// ask grows back by itself), give up on a worker pool, or end the
-// application when the scheduler is past its restarts.
-func (am *AM) fail(c *container, why string) {
+// fail records a failed container (exit: its exit status) and decides:
+// replace it (the absolute ask grows back by itself), or, past
+// max_restarts, give up on the service: that ends the application FAILED
+// unless the service is a pool with on_give_up: keep_running.
+func (am *AM) fail(c *container, exit, why string) {
 	s := c.service
 	delete(s.live, c.id)
 	s.failures++
+	s.lastFailures = append(s.lastFailures, failure{id: c.id, exit: exit, why: why})
+	if n := len(s.lastFailures); n > keptFailures {
+		s.lastFailures = s.lastFailures[n-keptFailures:]
+	}
 	am.log.Warnf("%s: container %s failed (%d of max %d restarts): %s", s.name, c.id, s.failures, s.maxRestarts(), why)
 	if max := s.maxRestarts(); max >= 0 && s.failures > max {
+		first := !s.gaveUp
 		s.gaveUp = true
-		msg := fmt.Sprintf("%s: %d containers failed, more than max_restarts %d; last: %s %s", s.name, s.failures, max, c.id, why)
-		am.diagnostics = append(am.diagnostics, msg)
-		if s.role == "scheduler" {
-			am.finishLocked(yarnpb.FinalApplicationStatusProto_APP_FAILED, msg)
+		s.gaveUpReason = s.giveUpReason()
+		if first {
+			am.diagnostics = append(am.diagnostics, s.gaveUpReason)
+		}
+		if s.failsApp() {
+			am.finishLocked(yarnpb.FinalApplicationStatusProto_APP_FAILED, s.gaveUpReason)
+		} else if first {
+			am.log.Errorf("%s (on_give_up: %s: the application keeps running)", s.gaveUpReason, spec.OnGiveUpKeepRunning)
 		}
 	}
 	am.poke()
@@ -614,7 +670,7 @@ func (am *AM) scale(ctx context.Context, pool string, n int) error {
 		return fmt.Errorf("%w: no worker pool %q", errNotFound, pool)
 	}
 	s.desired = n
-	s.gaveUp = false
+	s.gaveUp, s.gaveUpReason = false, ""
 	var victims []*container
 	if extra := len(s.live) - n; extra > 0 {
 		all := make([]*container, 0, len(s.live))
@@ -636,7 +692,7 @@ func (am *AM) scale(ctx context.Context, pool string, n int) error {
 		}
 		victims = all[:extra]
 		for _, c := range victims {
-			c.stopping = true
+			c.stopping, c.retired = true, true
 		}
 	}
 	dashboard := am.scheduler.Dashboard

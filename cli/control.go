@@ -70,7 +70,7 @@ func newContainersCmd(e *env) *cobra.Command {
 				}
 				list := st.Containers[:0]
 				for _, c := range st.Containers {
-					if all || c.State != "completed" {
+					if all || !c.Ended() {
 						list = append(list, c)
 					}
 				}
@@ -81,6 +81,11 @@ func newContainersCmd(e *env) *cobra.Command {
 					}
 					return writeJSON(e.stdout, out)
 				}
+				// Pools first: they show what is wanted but not placed.
+				if err := printPools(e.stdout, st.Services); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout)
 				t := newTable(e.stdout, "CONTAINER", "SERVICE", "STATE", "NODE", "ADDRESS", "EXIT")
 				for _, c := range list {
 					exit := ""

@@ -64,7 +64,19 @@ type Pool struct {
 	// DaskResources are the worker's abstract Dask resources (--resources),
 	// e.g. {GPU: 1}, so GPU tasks land only on GPU workers.
 	DaskResources map[string]float64 `yaml:"dask_resources" json:"dask_resources,omitempty"`
+	// OnGiveUp is what happens once more than max_restarts containers of
+	// the pool failed: OnGiveUpFail (default) or OnGiveUpKeepRunning.
+	OnGiveUp string `yaml:"on_give_up" json:"on_give_up,omitempty"`
 }
+
+// The values of a pool's on_give_up.
+const (
+	// OnGiveUpFail ends the application FAILED, naming the pool.
+	OnGiveUpFail = "fail"
+	// OnGiveUpKeepRunning keeps the application (and the pool's surviving
+	// workers) running; the pool shows as given up.
+	OnGiveUpKeepRunning = "keep_running"
+)
 
 // Resources of one container.
 type Resources struct {
@@ -298,6 +310,9 @@ func (s *Spec) applyDefaults() {
 		if w.MaxRestarts == nil {
 			w.MaxRestarts = intp(10)
 		}
+		if w.OnGiveUp == "" {
+			w.OnGiveUp = OnGiveUpFail
+		}
 	}
 }
 
@@ -386,6 +401,9 @@ func (s *Spec) Validate() error {
 			bad(key+".instances", "must not be negative")
 		}
 		checkService(key, w.Service)
+		if w.OnGiveUp != OnGiveUpFail && w.OnGiveUp != OnGiveUpKeepRunning {
+			bad(key+".on_give_up", "%q: use %s or %s", w.OnGiveUp, OnGiveUpFail, OnGiveUpKeepRunning)
+		}
 		for r, v := range w.DaskResources {
 			if v <= 0 || strings.ContainsAny(r, "=, ") {
 				bad(key+".dask_resources."+r, "needs a name without '=', ',' or spaces and a positive amount")
