@@ -38,13 +38,17 @@ const (
 // name the key and the limit.
 var ErrLimit = errors.New("outside spindle's limits")
 
-// CheckRange returns an error wrapping ErrLimit, naming key and the range,
-// unless lo <= n <= hi.
+// CheckRange returns an error wrapping ErrLimit, naming key (if any) and
+// the range, unless lo <= n <= hi.
 func CheckRange(key string, n int64, lo, hi int64) error {
-	if n < lo || n > hi {
-		return fmt.Errorf("%s: %d is %w: use %d to %d", key, n, ErrLimit, lo, hi)
+	if n >= lo && n <= hi {
+		return nil
 	}
-	return nil
+	err := fmt.Errorf("%d is %w: use %d to %d", n, ErrLimit, lo, hi)
+	if key != "" {
+		err = fmt.Errorf("%s: %w", key, err)
+	}
+	return err
 }
 
 // CheckInstances checks a pool's worker count, as every entry point
