@@ -108,8 +108,15 @@ func (f *File) UnmarshalYAML(b []byte) error {
 // plain number of MiB (YARN's unit).
 type ByteSize int64
 
-// MiB is the size in whole MiB, rounded up (YARN asks in MiB).
-func (b ByteSize) MiB() int64 { return (int64(b) + (1<<20 - 1)) >> 20 }
+// MiB is the size in whole MiB, rounded up (YARN asks in MiB), without
+// overflowing near MaxInt64.
+func (b ByteSize) MiB() int64 {
+	n := int64(b) >> 20
+	if int64(b)&(1<<20-1) != 0 {
+		n++
+	}
+	return n
+}
 
 func (b ByteSize) String() string {
 	switch {
