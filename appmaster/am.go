@@ -384,7 +384,8 @@ func (am *AM) resetAsks() {
 // ask is a service's absolute ask: the RM replaces its count each time.
 func (am *AM) ask(s *service) *yarnpb.ResourceRequestProto {
 	r := s.spec.Resources
-	capability := &yarnpb.ResourceProto{Memory: proto.Int64(r.Memory.MiB()), VirtualCores: proto.Int32(int32(r.VCores))}
+	capability := &yarnpb.ResourceProto{Memory: proto.Int64(min(max(r.Memory.MiB(), 0), spec.MaxMemoryMiB)),
+		VirtualCores: proto.Int32(int32(min(max(r.VCores, 0), spec.MaxVCores)))}
 	add := func(name string, v int64) {
 		capability.ResourceValueMap = append(capability.ResourceValueMap, &yarnpb.ResourceInformationProto{
 			Key: proto.String(name), Value: proto.Int64(v),
@@ -405,7 +406,7 @@ func (am *AM) ask(s *service) *yarnpb.ResourceRequestProto {
 		Priority:            &yarnpb.PriorityProto{Priority: proto.Int32(s.priority)},
 		ResourceName:        proto.String("*"),
 		Capability:          capability,
-		NumContainers:       proto.Int32(int32(am.wanted(s))),
+		NumContainers:       proto.Int32(askCount(am.wanted(s))),
 		AllocationRequestId: proto.Int64(s.reqID),
 	}
 	if s.spec.NodeLabel != "" {
@@ -413,6 +414,12 @@ func (am *AM) ask(s *service) *yarnpb.ResourceRequestProto {
 	}
 	return a
 }
+
+// askCount is the container count put in an ask. The RM takes an int32,
+// and one that wraps negative stops the whole queue allocating, for every
+// user, until the RM restarts; so whatever the AM's state, it stays within
+// 0..spec.MaxInstances.
+func askCount(n int) int32 { return int32(min(max(n, 0), spec.MaxInstances)) }
 
 // allocated handles a container the RM granted: it goes to the service whose
 // allocation request id it echoes, or back to the RM if none needs it.
@@ -642,8 +649,8 @@ func (am *AM) cleanup(ctx context.Context, final bool) {
 // scale sets a pool's desired size. Going down retires the newest workers
 // through the Dask scheduler first, so their data moves to the others.
 func (am *AM) scale(ctx context.Context, pool string, n int) error {
-	if n < 0 {
-		return fmt.Errorf("instances must not be negative, got %d", n)
+	if err := spec.CheckInstances("instances", int64(n)); err != nil {
+		return err
 	}
 	am.mu.Lock()
 	var s *service

@@ -19,7 +19,7 @@ import (
 	"github.com/spindle-yarn/spindle/spec"
 )
 
-func testAM(t *testing.T) *AM {
+func testAM(t testing.TB) *AM {
 	t.Helper()
 	sp := spec.Default()
 	sp.Workers[0].Instances = 3

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	rt "github.com/spindle-yarn/spindle/container"
+	"github.com/spindle-yarn/spindle/spec"
 	"io"
 	"net/http"
 	"strings"
@@ -197,8 +198,9 @@ func (am *AM) controlServer() *http.Server {
 		answer(w, am.kill(r.Context(), r.PathValue("id")))
 	})
 	mux.HandleFunc("POST /v1/scale", func(w http.ResponseWriter, r *http.Request) {
-		var req ScaleRequest
-		if !decode(w, r, &req) {
+		req, err := decodeScale(http.MaxBytesReader(w, r.Body, maxRequestBody))
+		if err != nil {
+			badBody(w, err)
 			return
 		}
 		answer(w, am.scale(r.Context(), req.Pool, req.Instances))
@@ -242,14 +244,74 @@ func answer(w http.ResponseWriter, err error) {
 	}
 }
 
+// maxRequestBody bounds every request body: each is a few dozen bytes.
+const maxRequestBody = 64 << 10
+
+// decode reads a request body that may be empty.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && err != io.EOF {
-		http.Error(w, "bad request body: "+err.Error(), http.StatusBadRequest)
+	if err := decodeJSON(http.MaxBytesReader(w, r.Body, maxRequestBody), v, true); err != nil {
+		badBody(w, err)
 		return false
 	}
 	return true
+}
+
+// decodeJSON reads one JSON value strictly: unknown fields, or anything
+// after the value, are errors; so is an empty body unless emptyOK.
+func decodeJSON(r io.Reader, v any, emptyOK bool) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if err == io.EOF && emptyOK {
+			return nil
+		}
+		if err == io.EOF {
+			return errors.New("the body is empty: send a JSON object")
+		}
+		return err
+	}
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return fmt.Errorf("after the JSON value: %w", err)
+	}
+	return errors.New("more than one JSON value in the body")
+}
+
+// decodeScale reads a POST /v1/scale body: pool and instances, both
+// required (an omitted count must not read as 0 and retire every worker),
+// instances a whole number within spec.MaxInstances (3000000000 once
+// reached the ResourceManager as a negative int32 and blocked the queue).
+func decodeScale(body io.Reader) (ScaleRequest, error) {
+	var raw struct {
+		Pool      *string      `json:"pool"`
+		Instances *json.Number `json:"instances"`
+	}
+	if err := decodeJSON(body, &raw, false); err != nil {
+		return ScaleRequest{}, err
+	}
+	if raw.Pool == nil || raw.Instances == nil {
+		return ScaleRequest{}, errors.New(`pool and instances are required: {"pool": "worker", "instances": 3}`)
+	}
+	n, err := spec.ParseWhole(raw.Instances.String())
+	if err == nil {
+		err = spec.CheckInstances("instances", n)
+	}
+	if err != nil {
+		return ScaleRequest{}, fmt.Errorf("instances: %w", err)
+	}
+	return ScaleRequest{Pool: *raw.Pool, Instances: int(n)}, nil
+}
+
+// badBody answers 413 for a body past maxRequestBody, else 400.
+func badBody(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		http.Error(w, fmt.Sprintf("request body larger than %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
+		return
+	}
+	http.Error(w, "bad request body: "+err.Error(), http.StatusBadRequest)
 }
 
 // status is the AM's view for GET /v1/status.
