@@ -482,7 +482,7 @@ func (am *AM) completed(st *yarnpb.ContainerStatusProto) {
 		am.log.Infof("%s: %s stopped (exit %d)", s.name, id, c.exitStatus)
 		return
 	}
-	am.fail(c, strconv.Itoa(int(c.exitStatus)), fmt.Sprintf("exit status %d: %s", c.exitStatus, condense(c.diagnostics)))
+	am.fail(c, strconv.Itoa(int(c.exitStatus)), fmt.Sprintf("exit status %d: %s", c.exitStatus, describeExit(c.diagnostics)))
 }
 
 // fail records a failed container (exit: its exit status) and decides:
@@ -637,19 +637,6 @@ func (am *AM) cleanup(ctx context.Context, final bool) {
 			am.log.Warnf("removing staging folder %s: %v", am.plan.StagingDir, err)
 		}
 	}
-}
-
-// condense makes a NodeManager's multi-line diagnostics (which end with
-// the tail of the container's stderr) fit one line of an app report.
-func condense(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if i := strings.Index(s, "Last 4096 bytes of stderr :"); i >= 0 {
-		s = s[:strings.Index(s, "]")+1] + " stderr: " + strings.TrimSpace(s[i+len("Last 4096 bytes of stderr :"):])
-	}
-	if len(s) > 600 {
-		s = s[:300] + " … " + s[len(s)-300:]
-	}
-	return s
 }
 
 // scale sets a pool's desired size. Going down retires the newest workers

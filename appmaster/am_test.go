@@ -97,14 +97,6 @@ func TestControlAPIRefusesWithoutSecret(t *testing.T) {
 	}
 }
 
-func TestCondenseKeepsTheStderrTail(t *testing.T) {
-	d := "[2026-11-26 01:17:30.313]Exception from container-launch.\nContainer id: c\nExit code: 1\n\n[2026-11-26]Container exited with a non-zero exit code 1. Last 4096 bytes of stderr :\nTraceback\nValueError: bad option\n"
-	got := condense(d)
-	if !strings.Contains(got, "stderr: Traceback ValueError: bad option") || strings.Contains(got, "\n") {
-		t.Fatalf("condense = %q", got)
-	}
-}
-
 func TestResourceProto(t *testing.T) {
 	lr, err := Resource{URL: "hdfs://nn:8020/user/a/spindle", Size: 10, Timestamp: 42, Visibility: "PRIVATE"}.Proto()
 	if err != nil || lr.GetResource().GetHost() != "nn" || lr.GetResource().GetPort() != 8020 || lr.GetResource().GetFile() != "/user/a/spindle" ||
