@@ -126,4 +126,8 @@ func TestScaleDownRetires(t *testing.T) {
 	if retired != 2 {
 		t.Fatalf("want 2 retired containers with exit -105, got %+v", full.Containers)
 	}
+	// A retired container stays retired: a late ready call is refused.
+	if err := am.ready(context.Background(), "container_1_0001_01_000004", "tcp://h:1", ""); err == nil || am.containers["container_1_0001_01_000004"].state != stateRetired {
+		t.Fatalf("a retired container's late ready call: %v, state %s", err, am.containers["container_1_0001_01_000004"].state)
+	}
 }
