@@ -131,3 +131,20 @@ func TestScaleDownRetires(t *testing.T) {
 		t.Fatalf("a retired container's late ready call: %v, state %s", err, am.containers["container_1_0001_01_000004"].state)
 	}
 }
+
+// A worker given a bad argument: dask says why on stderr, then the runtime
+// logs that its child exited. The diagnostic starts with dask's words, not
+// the runtime's progress line.
+func TestDescribeExitSkipsRuntimeProgress(t *testing.T) {
+	d := "[2026-12-02 12:56:30.760]Exception from container-launch.\nContainer id: c\nExit code: 2\n\n" +
+		"[2026-12-02 12:56:30.761]Container exited with a non-zero exit code 2. Last 4096 bytes of stderr :\n" +
+		"time=2026-12-02T12:56:28.472Z level=INFO msg=starting component=spindle-container\n" +
+		"Usage: dask worker [OPTIONS] [SCHEDULER] [PRELOAD_ARGV]...\n" +
+		"Error: No such option: --no-such-option\n" +
+		`time=2026-12-02T12:56:30.747Z level=INFO msg="exiting: child exited on its own" component=spindle-container status="exit status 2" exit_code=2` + "\n" +
+		"spindle: container exits with code 2 (see the log lines above)\n"
+	got := describeExit(d)
+	if !strings.HasPrefix(got, "Error: No such option: --no-such-option (its stderr: ") || !strings.Contains(got, "exiting: child exited on its own") {
+		t.Fatalf("describeExit = %q", got)
+	}
+}

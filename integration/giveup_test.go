@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/integration/pyenv"
 )
 
@@ -42,22 +41,35 @@ workers:
 	return p
 }
 
-// statusWithPools is the part of `spindle status --json` about pools.
+// statusWithPools is the part of `spindle status --json` about pools, as
+// the README documents it.
 type statusWithPools struct {
-	State         string                    `json:"state"`
-	FinalStatus   string                    `json:"final_status"`
-	Diagnostics   string                    `json:"diagnostics"`
-	Pools         []appmaster.ServiceStatus `json:"pools"`
-	AMDiagnostics []string                  `json:"am_diagnostics"`
+	State         string       `json:"state"`
+	FinalStatus   string       `json:"final_status"`
+	Diagnostics   string       `json:"diagnostics"`
+	Pools         []poolStatus `json:"pools"`
+	AMDiagnostics []string     `json:"am_diagnostics"`
 }
 
-func (s statusWithPools) pool(name string) appmaster.ServiceStatus {
+type poolStatus struct {
+	Name         string `json:"name"`
+	Desired      int    `json:"desired"`
+	Pending      int    `json:"pending"`
+	Running      int    `json:"running"`
+	Ready        int    `json:"ready"`
+	Retiring     int    `json:"retiring"`
+	Failures     int    `json:"failures"`
+	GaveUp       bool   `json:"gave_up"`
+	GaveUpReason string `json:"gave_up_reason"`
+}
+
+func (s statusWithPools) pool(name string) poolStatus {
 	for _, p := range s.Pools {
 		if p.Name == name {
 			return p
 		}
 	}
-	return appmaster.ServiceStatus{}
+	return poolStatus{}
 }
 
 func statusJSON(t *testing.T, ctx context.Context, app string) statusWithPools {
@@ -93,7 +105,9 @@ func TestPoolGivesUp(t *testing.T) {
 	}
 	failing, keeping := apps[0], apps[1]
 
-	exits := regexp.MustCompile(`exit statuses, newest first: -?\d+, -?\d+`)
+	// The exit statuses, then the newest failure's cause first: dask's own
+	// complaint about the bad option.
+	exits := regexp.MustCompile(`exit statuses, newest first: -?\d+, -?\d+; newest: container_\S+ exit status \d+: Error: `)
 	r := spindle(t, ctx, "wait", failing, "--for", "finished", "--timeout", "6m")
 	if r.code != 7 {
 		t.Fatalf("wait --for finished on an application whose pool gave up: exit %d, want 7", r.code)
@@ -104,7 +118,7 @@ func TestPoolGivesUp(t *testing.T) {
 		}
 	}
 	if !exits.MatchString(r.stderr) {
-		t.Fatalf("wait's diagnostics lack the last exit statuses:\n%s", r.stderr)
+		t.Fatalf("wait's diagnostics lack the last exit statuses and the cause first:\n%s", r.stderr)
 	}
 	if s := statusJSON(t, ctx, failing); s.FinalStatus != "FAILED" || !strings.Contains(s.Diagnostics, `worker pool "broken" gave up`) {
 		t.Fatalf("status of the failed application: %+v", s)
