@@ -46,6 +46,9 @@ const (
 	stateRetired   = "retired"   // finished after the AM retired it (scale down): not a failure
 )
 
+// ended: the container has finished, whether it failed or was retired.
+func ended(state string) bool { return state == stateCompleted || state == stateRetired }
+
 // container is one YARN container the AM holds.
 type container struct {
 	id      string
@@ -471,7 +474,7 @@ func (am *AM) launchFailed(c *container, err error) {
 func (am *AM) completed(st *yarnpb.ContainerStatusProto) {
 	id := hadooprpc.ContainerID(st.GetContainerId())
 	c := am.containers[id]
-	if c == nil || c.state == stateCompleted {
+	if c == nil || ended(c.state) {
 		return
 	}
 	c.state = stateCompleted
@@ -526,7 +529,7 @@ func (am *AM) fail(c *container, exit, why string) {
 func (am *AM) ready(ctx context.Context, id, address, dashboard string) error {
 	am.mu.Lock()
 	c := am.containers[id]
-	if c == nil || c.state == stateCompleted {
+	if c == nil || ended(c.state) {
 		am.mu.Unlock()
 		return fmt.Errorf("container %s is not one of this application's live containers", id)
 	}
@@ -722,7 +725,7 @@ func (am *AM) kill(ctx context.Context, id string) error {
 	am.mu.Lock()
 	c := am.containers[id]
 	am.mu.Unlock()
-	if c == nil || c.state == stateCompleted {
+	if c == nil || ended(c.state) {
 		return fmt.Errorf("%w: no live container %s", errNotFound, id)
 	}
 	return am.stopContainer(ctx, c)

@@ -76,7 +76,7 @@ type ContainerStatus struct {
 
 // Ended reports whether the container has finished: completed, or retired
 // on purpose by a scale down.
-func (c ContainerStatus) Ended() bool { return c.State == stateCompleted || c.State == stateRetired }
+func (c ContainerStatus) Ended() bool { return ended(c.State) }
 
 // ReadyRequest is POST /v1/containers/{id}/ready, from the runtime.
 type ReadyRequest = rt.ReadyRequest
@@ -348,7 +348,7 @@ func (am *AM) status() Status {
 	for _, c := range am.containers {
 		cs := ContainerStatus{ID: c.id, Service: c.service.name, State: c.state, Node: hadoopNode(c), NodeHTTP: c.yarn.GetNodeHttpAddress(),
 			Address: c.address, Started: c.started, Diagnostics: c.diagnostics}
-		if c.state == stateCompleted || c.state == stateRetired {
+		if ended(c.state) {
 			e := c.exitStatus
 			cs.ExitStatus = &e
 		}

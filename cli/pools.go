@@ -76,20 +76,21 @@ func printAMStatus(w io.Writer, st *appmaster.Status) {
 	}
 }
 
-// amStatusWait bounds asking the application master from `spindle status`:
-// its view is an addition to the ResourceManager's report, not worth
-// spending the whole --timeout on.
+// amStatusWait bounds asking the application master from `spindle status`
+// (also within --timeout): its view is an addition to the ResourceManager's
+// report, not worth spending the whole --timeout on.
 const amStatusWait = 15 * time.Second
 
 // amStatus asks a running Spindle application's master for its view. It
 // returns nil, nil for an application that has none (not Spindle's, not
 // running). Reading the control secret may fall back to HDFS, whose client
 // takes no context, so the call runs aside and is abandoned at the deadline.
-func amStatus(ctx context.Context, rep *yarnpb.ApplicationReportProto) (*appmaster.Status, error) {
+func amStatus(ctx context.Context, timeout time.Duration, rep *yarnpb.ApplicationReportProto) (*appmaster.Status, error) {
 	if rep.GetApplicationType() != client.ApplicationType || rep.GetYarnApplicationState() != yarnpb.YarnApplicationStateProto_RUNNING || rep.GetRpcPort() <= 0 {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, amStatusWait)
+	wait := min(timeout, amStatusWait)
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	type answer struct {
 		st  *appmaster.Status
@@ -105,7 +106,7 @@ func amStatus(ctx context.Context, rep *yarnpb.ApplicationReportProto) (*appmast
 	case a := <-done:
 		return a.st, a.err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("no answer from the application master within %s: %w", amStatusWait, ctx.Err())
+		return nil, fmt.Errorf("no answer from the application master within %s: %w", wait, ctx.Err())
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 )
@@ -30,20 +29,18 @@ func newStatusCmd(e *env) *cobra.Command {
 				return err
 			}
 			var rep *yarnpb.ApplicationReportProto
-			var am *appmaster.Status
 			err = rf.withRM(cmd, "show "+hadooprpc.ApplicationID(id), func(ctx context.Context, rm *hadooprpc.ResourceManager) error {
-				if rep, err = appReport(ctx, rm, id); err != nil {
-					return err
-				}
-				// The AM's view (pools, its diagnostics) is an addition:
-				// without it the report is still worth printing.
-				if am, err = amStatus(ctx, rep); err != nil {
-					fmt.Fprintf(e.stderr, "spindle: status: pools not shown: asking the application master: %v\n", err)
-				}
-				return nil
+				rep, err = appReport(ctx, rm, id)
+				return err
 			})
 			if err != nil {
 				return err
+			}
+			// The AM's view (pools, its diagnostics) is an addition:
+			// without it the report is still worth printing.
+			am, err := amStatus(cmd.Context(), rf.timeout, rep)
+			if err != nil {
+				fmt.Fprintf(e.stderr, "spindle: status: pools not shown: asking the application master: %v\n", err)
 			}
 			a := toAppJSON(rep, time.Now())
 			if asJSON {
