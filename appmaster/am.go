@@ -484,6 +484,7 @@ func (am *AM) completed(st *yarnpb.ContainerStatusProto) {
 	delete(s.live, id)
 	if am.scheduler.container == id {
 		am.scheduler.Address, am.scheduler.Dashboard, am.scheduler.container = "", "", ""
+		am.workersLeftScheduler()
 	}
 	if c.stopping {
 		if c.retired {
@@ -524,8 +525,25 @@ func (am *AM) fail(c *container, exit, why string) {
 	am.poke()
 }
 
-// ready records a runtime's report that its process is up. A scheduler's
-// address is published for clients and workers.
+// workersLeftScheduler: the scheduler is gone, so no worker is in a Dask
+// cluster until it joins the next one, when its runtime reports it ready
+// again. Called with am.mu held.
+func (am *AM) workersLeftScheduler() {
+	for _, s := range am.services {
+		if s.role == "scheduler" {
+			continue
+		}
+		for _, c := range s.live {
+			if c.state == stateReady {
+				c.state, c.address, c.dashboard = stateRunning, "", ""
+			}
+		}
+	}
+}
+
+// ready records a runtime's report that its process is up: a scheduler
+// wrote its scheduler file, a worker is listed by the scheduler. A
+// scheduler's address is published for clients and workers.
 func (am *AM) ready(ctx context.Context, id, address, dashboard string) error {
 	am.mu.Lock()
 	c := am.containers[id]
@@ -533,13 +551,13 @@ func (am *AM) ready(ctx context.Context, id, address, dashboard string) error {
 		am.mu.Unlock()
 		return fmt.Errorf("container %s is not one of this application's live containers", id)
 	}
+	if address == "" {
+		am.mu.Unlock()
+		return fmt.Errorf("a %s's ready call needs its Dask address", c.service.role)
+	}
 	c.state, c.address, c.dashboard = stateReady, address, dashboard
 	var publish *schedulerInfo
 	if c.service.role == "scheduler" {
-		if address == "" {
-			am.mu.Unlock()
-			return errors.New("a scheduler's ready call needs its address")
-		}
 		am.scheduler = schedulerInfo{Address: address, Dashboard: dashboard, Generation: am.scheduler.Generation + 1, container: id}
 		if dashboard != "" {
 			am.trackingURL = "http://" + dashboard + "/status"
