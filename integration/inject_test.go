@@ -200,7 +200,8 @@ func TestHostileNamesRejectedAtSubmit(t *testing.T) {
 		{name: "file name with substitution", workers: fmt.Sprintf(`{files: {"$(touch %s)": %s}}`, m("f1"), data), want: "not a valid file name: use a plain file name"},
 		{name: "file name with quote", workers: fmt.Sprintf(`{files: {'x"; touch %s; "': %s}}`, m("f2"), data), want: "not a valid file name"},
 		{name: "file name with slash", workers: fmt.Sprintf(`{files: {"sub/x": %s}}`, data), want: `workers[worker].files.sub/x: "sub/x": not a valid file name`},
-		{name: "hdfs file name", workers: fmt.Sprintf(`{files: {x: "hdfs:///tmp/a$(touch %s).txt"}}`, m("h1")), want: "workers[worker].files.x.source: file name"},
+		// Only the file name reaches the script: YARN localizes into its own folders.
+		{name: "hdfs file name", workers: `{files: {x: "hdfs:///tmp/a$(id).txt"}}`, want: `workers[worker].files.x.source: file name "a$(id).txt": would be interpreted`},
 		{name: "hdfs file name percent-encoded", workers: `{files: {x: "hdfs:///tmp/a%24%28id%29"}}`, want: "would be interpreted by the NodeManager's launch script"},
 		{name: "spec user", workers: `{}`, top: fmt.Sprintf(`user: "$(touch %s)"`, m("u1")), want: `user: "$(touch`},
 		{name: "HADOOP_USER_NAME", workers: `{}`, userEnv: fmt.Sprintf("a`touch %s`", m("u2")), want: "user name"},
