@@ -25,6 +25,7 @@ import (
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/spec"
 )
 
@@ -554,6 +555,11 @@ func (am *AM) ready(ctx context.Context, id, address, dashboard string) error {
 	if address == "" {
 		am.mu.Unlock()
 		return fmt.Errorf("a %s's ready call needs its Dask address", c.service.role)
+	}
+	if err := launchenv.CheckLiteral(address); err != nil {
+		// Workers get the address verbatim in their launch context.
+		am.mu.Unlock()
+		return fmt.Errorf("address: %w", err)
 	}
 	c.state, c.address, c.dashboard = stateReady, address, dashboard
 	var publish *schedulerInfo

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/spindle-yarn/spindle/launchenv"
 )
 
 // Spec is one Dask cluster on YARN.
@@ -446,8 +448,8 @@ func (s *Spec) Validate() error {
 		}
 		for name, f := range sv.Files {
 			fk := key + ".files." + name
-			if name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
-				bad(fk, "the name must be a plain file name")
+			if err := launchenv.CheckLinkName(name); err != nil {
+				bad(fk, "%v", err)
 			}
 			if f.Type != "" && f.Type != "file" && f.Type != "archive" {
 				bad(fk+".type", "%q: use file or archive", f.Type)
@@ -458,13 +460,11 @@ func (s *Spec) Validate() error {
 				if _, err := os.Stat(f.Source); err != nil {
 					bad(fk+".source", "%v", err)
 				}
+			} else if err := launchenv.CheckSource(f.Source); err != nil {
+				bad(fk+".source", "%v", err)
 			}
 		}
-		for k := range sv.Env {
-			if k == "" || strings.ContainsAny(k, "= ") {
-				bad(key+".env."+k, "not a valid variable name")
-			}
-		}
+		checkUserStrings(key, sv, bad)
 	}
 	checkRes("application_master", s.AM)
 	checkService("scheduler", s.Scheduler)
@@ -497,6 +497,15 @@ func (s *Spec) Validate() error {
 	if s.Environment != "" && !strings.HasPrefix(s.Environment, "hdfs://") {
 		if _, err := os.Stat(s.Environment); err != nil {
 			bad("environment", "%v", err)
+		}
+	} else if s.Environment != "" {
+		if err := launchenv.CheckSource(s.Environment); err != nil {
+			bad("environment", "%v", err)
+		}
+	}
+	if s.User != "" {
+		if err := launchenv.CheckLiteral(s.User); err != nil {
+			bad("user", "%v", err)
 		}
 	}
 	return errors.Join(errs...)
@@ -534,4 +543,30 @@ func (p *Pool) DaskResourcesArg() string {
 		parts[i] = k + "=" + strconv.FormatFloat(p.DaskResources[k], 'g', -1, 64)
 	}
 	return strings.Join(parts, ",")
+}
+
+// checkUserStrings: a service's env, command and args reach the container
+// byte for byte (encoded, never through the NodeManager's shell), so they
+// may hold anything a process can receive; env names must be names.
+func checkUserStrings(key string, sv Service, bad func(key, format string, a ...any)) {
+	for k, v := range sv.Env {
+		if err := launchenv.CheckKey(k); err != nil {
+			bad(key+".env", "%v", err)
+		} else if err := launchenv.CheckValue(v); err != nil {
+			bad(key+".env."+k, "%v", err)
+		}
+	}
+	if _, err := launchenv.Encode(sv.Env); errors.Is(err, launchenv.ErrTooLarge) {
+		bad(key+".env", "%v", err)
+	}
+	for i, a := range sv.Command {
+		if err := launchenv.CheckValue(a); err != nil {
+			bad(fmt.Sprintf("%s.command[%d]", key, i), "%v", err)
+		}
+	}
+	for i, a := range sv.Args {
+		if err := launchenv.CheckValue(a); err != nil {
+			bad(fmt.Sprintf("%s.args[%d]", key, i), "%v", err)
+		}
+	}
 }
