@@ -22,6 +22,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-yarn/spindle/discovery"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
@@ -565,8 +566,8 @@ func (am *AM) ready(ctx context.Context, id, address, dashboard string) error {
 	var publish *schedulerInfo
 	if c.service.role == "scheduler" {
 		am.scheduler = schedulerInfo{Address: address, Dashboard: dashboard, Generation: am.scheduler.Generation + 1, container: id}
-		if dashboard != "" {
-			am.trackingURL = "http://" + dashboard + "/status"
+		if u := discovery.DashboardURL(address, dashboard); u != "" {
+			am.trackingURL = u
 		}
 		s := am.scheduler
 		publish = &s
@@ -666,9 +667,14 @@ func (am *AM) cleanup(ctx context.Context, final bool) {
 		}
 		return
 	}
-	if am.plan.StagingDir != "" {
-		if err := am.fs.RemoveAll(am.plan.StagingDir); err != nil && !errors.Is(err, os.ErrNotExist) {
-			am.log.Warnf("removing staging folder %s: %v", am.plan.StagingDir, err)
+	// The staging folder, and the discovery folder the scheduler file was
+	// in: nothing of the application stays on HDFS.
+	for _, dir := range []string{am.plan.StagingDir, discoveryDir(am.plan.DiscoveryPath, am.plan.AppID)} {
+		if dir == "" {
+			continue
+		}
+		if err := am.fs.RemoveAll(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			am.log.Warnf("removing %s: %v", dir, err)
 		}
 	}
 }

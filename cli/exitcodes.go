@@ -25,6 +25,9 @@ const (
 	// ExitTimeout: --timeout elapsed before the operation completed; it may
 	// still complete on the cluster.
 	ExitTimeout = 6
+	// ExitInterrupted: Ctrl-C (SIGINT) ended a wait; the application goes
+	// on. 128+2, as shells report a process ended by SIGINT.
+	ExitInterrupted = 130
 )
 
 // codedError carries an exit code out of a command.

@@ -60,6 +60,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(newContainerCmd(e))
 	root.AddCommand(newAddressCmd(e))
 	root.AddCommand(newLogsCmd(e))
+	root.AddCommand(newGCCmd(e))
 	for _, c := range root.Commands() {
 		if c.HasSubCommands() {
 			requireSubcommand(c)

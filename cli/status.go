@@ -30,7 +30,9 @@ func newStatusCmd(e *env) *cobra.Command {
 			}
 			var rep *yarnpb.ApplicationReportProto
 			err = rf.withRM(cmd, "show "+hadooprpc.ApplicationID(id), func(ctx context.Context, rm *hadooprpc.ResourceManager) error {
-				rep, err = appReport(ctx, rm, id)
+				if rep, err = appReport(ctx, rm, id); err == nil {
+					tidyReports(ctx, e, rep)
+				}
 				return err
 			})
 			if err != nil {

@@ -233,8 +233,8 @@ func TestKilledApplication(t *testing.T) {
 	if _, err := fs.Stat(staging); !os.IsNotExist(err) {
 		t.Fatalf("staging folder after kill: %v, want it removed", err)
 	}
-	if r := spindle(t, ctx, "address", app); r.code != 3 {
-		t.Fatalf("address after kill: exit %d, want 3", r.code)
+	if r := spindle(t, ctx, "address", app); r.code != 5 || !strings.Contains(r.stderr, "KILLED") {
+		t.Fatalf("address after kill: exit %d, want 5 saying KILLED", r.code)
 	}
 	r = spindle(t, ctx, "wait", app, "--for", "finished", "--timeout", "1m")
 	if r.code != 8 || !strings.Contains(r.stderr, "KILLED") {
