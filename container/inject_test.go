@@ -22,7 +22,11 @@ func TestUserEnvReachesTheChildVerbatim(t *testing.T) {
 		t.Fatal(err)
 	}
 	am := newFakeAM(t, []byte("k"))
-	cmd, out, wd := runtimeProcessEnv(t, am, []string{launchenv.UserEnvVar + "=" + enc}, "10s", "sh", "-c", "exec env -0 > env.out")
+	// A scheduler that is still there: a worker exiting 0 then ends the
+	// container instead of waiting for a new scheduler.
+	sched := liveScheduler(t)
+	am.setScheduler(sched, "", 1)
+	cmd, out, wd := runtimeProcessEnv(t, am, []string{launchenv.UserEnvVar + "=" + enc, "DASK_SCHEDULER_ADDRESS=" + sched}, "10s", "sh", "-c", "exec env -0 > env.out")
 	if code, _ := exitCodeOf(t, cmd, 60*time.Second, out); code != 0 {
 		t.Fatalf("runtime exit %d; output:\n%s", code, out)
 	}
