@@ -68,7 +68,7 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		// base64: the NodeManager puts env values between double quotes in
 		// its launch script without escaping them.
 		rt.EnvCommand:   base64.StdEncoding.EncodeToString(cmd),
-		rt.EnvStopGrace: "10s",
+		rt.EnvStopGrace: rt.DefaultStopGrace.String(),
 	}
 	if am.plan.Environment != nil {
 		env[rt.EnvEnvDir] = EnvLink
