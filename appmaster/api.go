@@ -36,15 +36,29 @@ type Status struct {
 // its package owns the type.
 type SchedulerStatus = rt.SchedulerInfo
 
-// ServiceStatus is one service (the scheduler or a worker pool).
+// ServiceStatus is one service (the scheduler or a worker pool) and how
+// many of its containers are in each stage. `spindle status --json` prints
+// it as it is (documented in the README): keys are added, never renamed.
 type ServiceStatus struct {
-	Name     string `json:"name"`
-	Role     string `json:"role"`
-	Desired  int    `json:"desired"`
-	Live     int    `json:"live"`
-	Ready    int    `json:"ready"`
-	Failures int    `json:"failures"`
-	GaveUp   bool   `json:"gave_up,omitempty"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Desired int    `json:"desired"`
+	// Pending are wanted but not allocated: asked of YARN, or waiting for
+	// the scheduler's address (workers); 0 once given up.
+	Pending int `json:"pending"`
+	// Running are held but not ready yet (allocated, launching, started).
+	Running int `json:"running"`
+	Ready   int `json:"ready"`
+	// Retiring are being stopped by a scale down.
+	Retiring int `json:"retiring"`
+	// Live is every container held: Running + Ready + Retiring.
+	Live     int  `json:"live"`
+	Failures int  `json:"failures"`
+	GaveUp   bool `json:"gave_up"`
+	// GaveUpReason names the limit and the last failures' exit statuses.
+	GaveUpReason string `json:"gave_up_reason"`
+	// OnGiveUp is the pool's on_give_up ("" for the scheduler).
+	OnGiveUp string `json:"on_give_up"`
 }
 
 // ContainerStatus is one container, live or completed.
@@ -59,6 +73,10 @@ type ContainerStatus struct {
 	ExitStatus  *int32    `json:"exit_status,omitempty"`
 	Diagnostics string    `json:"diagnostics,omitempty"`
 }
+
+// Ended reports whether the container has finished: completed, or retired
+// on purpose by a scale down.
+func (c ContainerStatus) Ended() bool { return ended(c.State) }
 
 // ReadyRequest is POST /v1/containers/{id}/ready, from the runtime.
 type ReadyRequest = rt.ReadyRequest
@@ -307,10 +325,22 @@ func (am *AM) status() Status {
 		st.State = "finishing"
 	}
 	for _, s := range am.services {
-		ss := ServiceStatus{Name: s.name, Role: s.role, Desired: s.desired, Live: len(s.live), Failures: s.failures, GaveUp: s.gaveUp}
+		ss := ServiceStatus{Name: s.name, Role: s.role, Desired: s.desired, Live: len(s.live), Failures: s.failures,
+			GaveUp: s.gaveUp, GaveUpReason: s.gaveUpReason}
+		if s.pool != nil {
+			ss.OnGiveUp = s.pool.OnGiveUp
+		}
+		if !s.gaveUp && s.desired > len(s.live) {
+			ss.Pending = s.desired - len(s.live)
+		}
 		for _, c := range s.live {
-			if c.state == stateReady {
+			switch {
+			case c.retired:
+				ss.Retiring++
+			case c.state == stateReady:
 				ss.Ready++
+			default:
+				ss.Running++
 			}
 		}
 		st.Services = append(st.Services, ss)
@@ -318,7 +348,7 @@ func (am *AM) status() Status {
 	for _, c := range am.containers {
 		cs := ContainerStatus{ID: c.id, Service: c.service.name, State: c.state, Node: hadoopNode(c), NodeHTTP: c.yarn.GetNodeHttpAddress(),
 			Address: c.address, Started: c.started, Diagnostics: c.diagnostics}
-		if c.state == stateCompleted {
+		if ended(c.state) {
 			e := c.exitStatus
 			cs.ExitStatus = &e
 		}

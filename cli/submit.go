@@ -7,7 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/client"
+	"github.com/spindle-yarn/spindle/discovery"
 	"github.com/spindle-yarn/spindle/spec"
 )
 
@@ -97,10 +99,10 @@ Flags override the spec file; without a file the default is a scheduler and two 
 					}
 					return err
 				}
-				fmt.Fprintf(e.stderr, "scheduler %s, dashboard http://%s/status\n", w.Scheduler.Address, w.Scheduler.DashboardAddress)
+				dash := dashboardURL(w.Scheduler)
+				fmt.Fprintf(e.stderr, "scheduler %s, dashboard %s\n", w.Scheduler.Address, dash)
 				if f.json {
-					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address,
-						DashboardAddress: w.Scheduler.DashboardAddress})
+					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address, DashboardAddress: dash})
 				}
 				fmt.Fprintln(e.stdout, id)
 				return nil
@@ -122,6 +124,12 @@ Flags override the spec file; without a file the default is a scheduler and two 
 	fl.StringVar(&o.binary, "binary", "", "the spindle binary to ship (default: this one)")
 	_ = fl.MarkHidden("binary")
 	return cmd
+}
+
+// dashboardURL is the scheduler's dashboard in the one form every command
+// prints (discovery.DashboardURL).
+func dashboardURL(s *appmaster.SchedulerStatus) string {
+	return discovery.DashboardURL(s.Address, s.DashboardAddress)
 }
 
 // submitJSON is `spindle submit --json`; the addresses are "" without

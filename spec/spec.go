@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/spindle-yarn/spindle/launchenv"
 )
 
 // Spec is one Dask cluster on YARN.
@@ -67,7 +69,19 @@ type Pool struct {
 	// DaskResources are the worker's abstract Dask resources (--resources),
 	// e.g. {GPU: 1}, so GPU tasks land only on GPU workers.
 	DaskResources map[string]float64 `yaml:"dask_resources" json:"dask_resources,omitempty"`
+	// OnGiveUp is what happens once more than max_restarts containers of
+	// the pool failed: OnGiveUpFail (default) or OnGiveUpKeepRunning.
+	OnGiveUp string `yaml:"on_give_up" json:"on_give_up,omitempty"`
 }
+
+// The values of a pool's on_give_up.
+const (
+	// OnGiveUpFail ends the application FAILED, naming the pool.
+	OnGiveUpFail = "fail"
+	// OnGiveUpKeepRunning keeps the application (and the pool's surviving
+	// workers) running; the pool shows as given up.
+	OnGiveUpKeepRunning = "keep_running"
+)
 
 // Resources of one container.
 type Resources struct {
@@ -381,6 +395,9 @@ func (s *Spec) applyDefaults() {
 		if w.MaxRestarts == nil {
 			w.MaxRestarts = intp(10)
 		}
+		if w.OnGiveUp == "" {
+			w.OnGiveUp = OnGiveUpFail
+		}
 	}
 }
 
@@ -431,8 +448,8 @@ func (s *Spec) Validate() error {
 		}
 		for name, f := range sv.Files {
 			fk := key + ".files." + name
-			if name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
-				bad(fk, "the name must be a plain file name")
+			if err := launchenv.CheckLinkName(name); err != nil {
+				bad(fk, "%v", err)
 			}
 			if f.Type != "" && f.Type != "file" && f.Type != "archive" {
 				bad(fk+".type", "%q: use file or archive", f.Type)
@@ -443,13 +460,11 @@ func (s *Spec) Validate() error {
 				if _, err := os.Stat(f.Source); err != nil {
 					bad(fk+".source", "%v", err)
 				}
+			} else if err := launchenv.CheckSource(f.Source); err != nil {
+				bad(fk+".source", "%v", err)
 			}
 		}
-		for k := range sv.Env {
-			if k == "" || strings.ContainsAny(k, "= ") {
-				bad(key+".env."+k, "not a valid variable name")
-			}
-		}
+		checkUserStrings(key, sv, bad)
 	}
 	checkRes("application_master", s.AM)
 	checkService("scheduler", s.Scheduler)
@@ -470,6 +485,9 @@ func (s *Spec) Validate() error {
 			errs = append(errs, err)
 		}
 		checkService(key, w.Service)
+		if w.OnGiveUp != OnGiveUpFail && w.OnGiveUp != OnGiveUpKeepRunning {
+			bad(key+".on_give_up", "%q: use %s or %s", w.OnGiveUp, OnGiveUpFail, OnGiveUpKeepRunning)
+		}
 		for r, v := range w.DaskResources {
 			if !(v > 0) || math.IsInf(v, 0) || strings.ContainsAny(r, "=, ") {
 				bad(key+".dask_resources."+r, "needs a name without '=', ',' or spaces and a positive amount")
@@ -479,6 +497,15 @@ func (s *Spec) Validate() error {
 	if s.Environment != "" && !strings.HasPrefix(s.Environment, "hdfs://") {
 		if _, err := os.Stat(s.Environment); err != nil {
 			bad("environment", "%v", err)
+		}
+	} else if s.Environment != "" {
+		if err := launchenv.CheckSource(s.Environment); err != nil {
+			bad("environment", "%v", err)
+		}
+	}
+	if s.User != "" {
+		if err := launchenv.CheckLiteral(s.User); err != nil {
+			bad("user", "%v", err)
 		}
 	}
 	return errors.Join(errs...)
@@ -516,4 +543,30 @@ func (p *Pool) DaskResourcesArg() string {
 		parts[i] = k + "=" + strconv.FormatFloat(p.DaskResources[k], 'g', -1, 64)
 	}
 	return strings.Join(parts, ",")
+}
+
+// checkUserStrings: a service's env, command and args reach the container
+// byte for byte (encoded, never through the NodeManager's shell), so they
+// may hold anything a process can receive; env names must be names.
+func checkUserStrings(key string, sv Service, bad func(key, format string, a ...any)) {
+	for k, v := range sv.Env {
+		if err := launchenv.CheckKey(k); err != nil {
+			bad(key+".env", "%v", err)
+		} else if err := launchenv.CheckValue(v); err != nil {
+			bad(key+".env."+k, "%v", err)
+		}
+	}
+	if _, err := launchenv.Encode(sv.Env); errors.Is(err, launchenv.ErrTooLarge) {
+		bad(key+".env", "%v", err)
+	}
+	for i, a := range sv.Command {
+		if err := launchenv.CheckValue(a); err != nil {
+			bad(fmt.Sprintf("%s.command[%d]", key, i), "%v", err)
+		}
+	}
+	for i, a := range sv.Args {
+		if err := launchenv.CheckValue(a); err != nil {
+			bad(fmt.Sprintf("%s.args[%d]", key, i), "%v", err)
+		}
+	}
 }
