@@ -21,6 +21,23 @@ import (
 	"github.com/spindle-yarn/spindle/integration/pyenv"
 )
 
+// submitAndWait submits the spec with --wait and returns the application
+// and its scheduler address; the application is killed when the test ends.
+func submitAndWait(t *testing.T, ctx context.Context, bin, spec string) (app, address string) {
+	t.Helper()
+	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, spec)
+	if r.code != 0 {
+		t.Fatalf("submit: exit %d", r.code)
+	}
+	var sub struct {
+		AppID   string `json:"app_id"`
+		Address string `json:"scheduler_address"`
+	}
+	mustJSON(t, r.stdout, &sub)
+	t.Cleanup(func() { spindle(t, context.Background(), "kill", sub.AppID) })
+	return sub.AppID, sub.Address
+}
+
 // amStatus is the application master's own view (GET /v1/status), with
 // each service's failure count.
 func amStatus(t *testing.T, ctx context.Context, app string) *appmaster.Status {
@@ -122,17 +139,7 @@ workers:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
-	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, spec)
-	if r.code != 0 {
-		t.Fatalf("submit: exit %d", r.code)
-	}
-	var sub struct {
-		AppID   string `json:"app_id"`
-		Address string `json:"scheduler_address"`
-	}
-	mustJSON(t, r.stdout, &sub)
-	app := sub.AppID
-	defer spindle(t, context.Background(), "kill", app)
+	app, address := submitAndWait(t, ctx, bin, spec)
 
 	eventually(t, 4*time.Minute, "2 ready workers", func() (bool, string) {
 		cs := containers(t, ctx, app)
@@ -157,7 +164,7 @@ workers:
 	eventually(t, 5*time.Minute, "a new scheduler address", func() (bool, string) {
 		r := spindle(t, ctx, "address", app)
 		newAddr = strings.TrimSpace(r.stdout)
-		return r.code == 0 && newAddr != "" && newAddr != sub.Address, fmt.Sprintf("exit %d %q", r.code, newAddr)
+		return r.code == 0 && newAddr != "" && newAddr != address, fmt.Sprintf("exit %d %q", r.code, newAddr)
 	})
 	if took := time.Since(killed); took < holdFor {
 		t.Fatalf("the new scheduler came %s after the kill: it was not held back for %s", took, holdFor)
@@ -184,7 +191,7 @@ workers:
 	if got := daskWorkerNames(t, ctx, newAddr, 2); !reflect.DeepEqual(got, workers) {
 		t.Fatalf("the new scheduler lists workers %v, want %v", got, workers)
 	}
-	r = spindle(t, ctx, "status", "--json", app)
+	r := spindle(t, ctx, "status", "--json", app)
 	if !strings.Contains(r.stdout, `"RUNNING"`) {
 		t.Fatalf("application not running after the scheduler restart:\n%s", r.stdout)
 	}
@@ -223,17 +230,7 @@ workers:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, spec)
-	if r.code != 0 {
-		t.Fatalf("submit: exit %d", r.code)
-	}
-	var sub struct {
-		AppID   string `json:"app_id"`
-		Address string `json:"scheduler_address"`
-	}
-	mustJSON(t, r.stdout, &sub)
-	app := sub.AppID
-	defer spindle(t, context.Background(), "kill", app)
+	app, address := submitAndWait(t, ctx, bin, spec)
 
 	// The lost worker's Dask process runs and says it is trying to reach
 	// the wrong address (its stderr is the container's): long after a
@@ -264,7 +261,7 @@ workers:
 			good = c.ID
 		}
 	}
-	if got := daskWorkerNames(t, ctx, sub.Address, 1); !reflect.DeepEqual(got, []string{good}) {
+	if got := daskWorkerNames(t, ctx, address, 1); !reflect.DeepEqual(got, []string{good}) {
 		t.Fatalf("the scheduler lists %v, want only the good worker %s", got, good)
 	}
 	if r := spindle(t, ctx, "stop", "--wait", app); r.code != 0 {
