@@ -16,7 +16,7 @@ import (
 	"github.com/spindle-yarn/spindle/spec"
 )
 
-func testAM(t *testing.T) *AM {
+func testAM(t testing.TB) *AM {
 	t.Helper()
 	sp := spec.Default()
 	sp.Workers[0].Instances = 3
@@ -58,14 +58,15 @@ func TestRestartLimits(t *testing.T) {
 	am := testAM(t)
 	sched, workers := am.services[0], am.services[1]
 	*workers.spec.MaxRestarts = 1
+	workers.pool.OnGiveUp = spec.OnGiveUpKeepRunning
 	for i := 0; i < 2; i++ {
-		am.fail(&container{id: "w", service: workers}, "exit 1")
+		am.fail(&container{id: "w", service: workers}, "1", "exit 1")
 	}
 	if !workers.gaveUp || am.finishing != nil {
 		t.Fatalf("worker pool: gaveUp %v, finishing %v", workers.gaveUp, am.finishing)
 	}
 	for i := 0; i <= sched.maxRestarts(); i++ {
-		am.fail(&container{id: "s", service: sched}, "exit 2: boom")
+		am.fail(&container{id: "s", service: sched}, "2", "exit 2: boom")
 	}
 	if am.finishing == nil || !strings.Contains(am.finishing.diagnostics, "boom") {
 		t.Fatalf("scheduler past its restarts must fail the app with the reason, got %+v", am.finishing)
@@ -96,14 +97,6 @@ func TestControlAPIRefusesWithoutSecret(t *testing.T) {
 	}
 	if err := c.Stop(ctx, ""); err != nil || am.finishing == nil || am.finishing.diagnostics != "stopped by the user" {
 		t.Fatalf("stop: %v %+v", err, am.finishing)
-	}
-}
-
-func TestCondenseKeepsTheStderrTail(t *testing.T) {
-	d := "[2026-11-26 01:17:30.313]Exception from container-launch.\nContainer id: c\nExit code: 1\n\n[2026-11-26]Container exited with a non-zero exit code 1. Last 4096 bytes of stderr :\nTraceback\nValueError: bad option\n"
-	got := condense(d)
-	if !strings.Contains(got, "stderr: Traceback ValueError: bad option") || strings.Contains(got, "\n") {
-		t.Fatalf("condense = %q", got)
 	}
 }
 

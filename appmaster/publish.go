@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path"
 	"sort"
 	"strconv"
 	"time"
@@ -43,6 +44,16 @@ func (am *AM) unpublish() error {
 		return nil
 	}
 	return err
+}
+
+// discoveryDir is the application's own folder holding its scheduler file
+// (apps/<id>), "" when there is none or the folder is not the
+// application's own (it is removed with all it holds).
+func discoveryDir(p, appID string) string {
+	if p == "" || path.Base(path.Dir(p)) != appID {
+		return ""
+	}
+	return path.Dir(p)
 }
 
 func hadoopNode(c *container) string { return hadooprpc.NodeAddress(c.yarn.GetNodeId()) }

@@ -1,15 +1,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-yarn/spindle/client"
 	"github.com/spindle-yarn/spindle/discovery"
-	"github.com/spindle-yarn/spindle/hadooprpc"
-	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 )
 
 // addressJSON is `spindle address --json`.
@@ -22,8 +22,8 @@ type addressJSON struct {
 }
 
 func newAddressCmd(e *env) *cobra.Command {
+	var f appFlags
 	var schedulerFile string
-	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "address APPLICATION_ID",
 		Short: "Print the Dask scheduler address of a running application",
@@ -31,46 +31,61 @@ func newAddressCmd(e *env) *cobra.Command {
 on HDFS, at /user/<you>/.spindle/apps/<application id>/scheduler.json.
 --scheduler-file also writes Dask's scheduler file locally, for
 Client(scheduler_file=...) or dask worker --scheduler-file.
-Exits 3 when the application has published no address (yet).`,
+The application's state comes first: one that has ended exits 5 (finished or
+killed) or 7 (failed) with its state and diagnostics, and what it left on
+HDFS is removed. Exits 3 when a running application has published no
+address (yet), 6 when --timeout passes first.`,
 		Example: `  spindle address application_1700000000000_0001
   python -c "from distributed import Client; Client('$(spindle address application_1700000000000_0001)')"`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id := strings.TrimSpace(args[0])
-			if _, err := hadooprpc.ParseApplicationID(id); err != nil {
-				return withCode(ExitUsage, err)
-			}
-			cfg, err := conf.FromEnvironment()
-			if err != nil {
-				return withCode(ExitUnavailable, fmt.Errorf("reading the scheduler address: %w", err))
-			}
-			fs, err := hadooprpc.NewHDFS(cfg, hadooprpc.Options{})
-			if err != nil {
-				return withCode(ExitUnavailable, fmt.Errorf("reading the scheduler address: connecting to HDFS as configured in %s: %w", confDirs(), err))
-			}
-			defer fs.Close()
-			p := discovery.Path(fs.User(), id)
-			sf, err := discovery.Read(fs, p)
-			if errors.Is(err, discovery.ErrNotPublished) {
-				return withCode(ExitNotFound, fmt.Errorf("application %s has published no scheduler address: %s does not exist on HDFS (the application may still be starting, may have ended, or belongs to another user)", id, p))
-			}
+			appID, err := parseAppID(args[0])
 			if err != nil {
 				return err
 			}
-			if schedulerFile != "" {
-				if err := discovery.WriteLocal(schedulerFile, sf); err != nil {
+			id := strings.TrimSpace(args[0])
+			return f.withClient(cmd, e, "address of "+id, func(ctx context.Context, c *client.Client) error {
+				rep, err := c.RM.ApplicationReport(ctx, appID)
+				if err != nil {
 					return err
 				}
-			}
-			if asJSON {
-				return writeJSON(e.stdout, addressJSON{ApplicationID: id, Address: sf.Address,
-					DashboardAddress: sf.DashboardAddress(), Path: p})
-			}
-			_, err = fmt.Fprintln(e.stdout, sf.Address)
-			return err
+				if ended := client.EndedFrom(id, rep); ended != nil {
+					c.TidyEnded(ctx, id)
+					code := ExitAlreadyFinished
+					if ended.Failed() {
+						code = ExitAppFailed
+					}
+					return withCode(code, fmt.Errorf("no scheduler address: %w", ended))
+				}
+				fs, err := c.FS()
+				if err != nil {
+					return fmt.Errorf("connecting to HDFS as configured in %s: %w", confDirs(), err)
+				}
+				p := c.DiscoveryPath(id)
+				sf, err := discovery.Read(fs, p)
+				if errors.Is(err, discovery.ErrNotPublished) {
+					return withCode(ExitNotFound, fmt.Errorf("application %s (%s) has published no scheduler address: %s does not exist on HDFS (it may still be starting, or belongs to another user)",
+						id, client.State(rep.GetYarnApplicationState()), p))
+				}
+				if err != nil {
+					return err
+				}
+				if schedulerFile != "" {
+					if err := discovery.WriteLocal(schedulerFile, sf); err != nil {
+						return err
+					}
+				}
+				if f.json {
+					return writeJSON(e.stdout, addressJSON{ApplicationID: id, Address: sf.Address,
+						DashboardAddress: sf.DashboardURL(), Path: p})
+				}
+				_, err = fmt.Fprintln(e.stdout, sf.Address)
+				return err
+			})
 		},
 	}
+	f.register(cmd, defaultTimeout)
 	cmd.Flags().StringVar(&schedulerFile, "scheduler-file", "", "also write Dask's scheduler file (JSON) to this local path")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print application id, address, dashboard address and HDFS path as JSON")
+	cmd.Flags().Lookup("json").Usage = "print application id, address, dashboard URL and HDFS path as JSON"
 	return cmd
 }

@@ -3,30 +3,25 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spindle-yarn/spindle/discovery"
-	"github.com/spindle-yarn/spindle/hadooprpc"
-	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 )
 
+// TestAddressReadsThePublishedSchedulerFile: address reads the scheduler
+// file of an application that runs; once the application has ended it
+// exits 5 with the state instead of a dead address, and removes the file.
 func TestAddressReadsThePublishedSchedulerFile(t *testing.T) {
 	confDir := useCluster(t)
-	cfg, err := conf.Load(confDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := hadooprpc.NewHDFS(cfg, hadooprpc.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close()
-	const id = "application_1700000000000_4242"
+	t.Setenv("SPINDLE_HOME", t.TempDir())
+	fs := testHDFS(t, confDir)
+	id, rm := submitSleeper(t, confDir, "address-test")
 	p := discovery.Path(fs.User(), id)
-	_ = discovery.Remove(fs, p)
 
 	code, out, errOut := run("address", id)
 	if code != ExitNotFound || out != "" || !strings.Contains(errOut, p) {
@@ -38,7 +33,7 @@ func TestAddressReadsThePublishedSchedulerFile(t *testing.T) {
 	if err := discovery.Publish(context.Background(), fs, p, sf); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = discovery.Remove(fs, p) })
+	t.Cleanup(func() { _ = fs.RemoveAll(path.Dir(p)) })
 
 	out, _ = mustRun(t, ExitOK, "address", id)
 	if out != "tcp://node1:40123\n" {
@@ -50,7 +45,7 @@ func TestAddressReadsThePublishedSchedulerFile(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	if want := (addressJSON{ApplicationID: id, Address: "tcp://node1:40123", DashboardAddress: "node1:41567", Path: p}); got != want {
+	if want := (addressJSON{ApplicationID: id, Address: "tcp://node1:40123", DashboardAddress: "http://node1:41567/status", Path: p}); got != want {
 		t.Fatalf("--json printed %+v, want %+v", got, want)
 	}
 	back, err := discovery.ReadLocal(local)
@@ -59,6 +54,17 @@ func TestAddressReadsThePublishedSchedulerFile(t *testing.T) {
 	}
 	if st, _ := os.Stat(local); st.Mode().Perm() != 0o644 {
 		t.Errorf("local scheduler file mode %v", st.Mode().Perm())
+	}
+
+	// The application ends (its AM died, or YARN killed it): the file
+	// stays, but address says it has ended, and removes it.
+	killApp(t, rm, id)
+	code, out, errOut = run("address", id)
+	if code != ExitAlreadyFinished || out != "" || !strings.Contains(errOut, "KILLED") {
+		t.Fatalf("after the application ended: exit %d, stdout %q, stderr %q; want %d and KILLED", code, out, errOut, ExitAlreadyFinished)
+	}
+	if _, err := fs.Stat(path.Dir(p)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the ended application's discovery folder %s: %v, want it removed", path.Dir(p), err)
 	}
 }
 

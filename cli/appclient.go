@@ -58,18 +58,34 @@ func (f *appFlags) withClient(cmd *cobra.Command, e *env, what string, fn func(c
 	c.Progress = e.stderr
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	defer cancel()
-	return appError(what, fn(ctx, c))
+	c.Context = ctx // HDFS calls end with it too
+	return appError(what, timedOut(ctx, what, f.timeout, fn(ctx, c)))
+}
+
+// timedOut gives exit 6 to an error that came of --timeout passing, also
+// from calls that do not report it as such (HDFS: a closed connection).
+func timedOut(ctx context.Context, what string, timeout time.Duration, err error) error {
+	var ce *codedError
+	var ended *client.EndedError
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.As(err, &ce) || errors.As(err, &ended) ||
+		errors.Is(err, client.ErrWaitTimeout) {
+		return err
+	}
+	return withCode(ExitTimeout, fmt.Errorf("%s: no answer within --timeout %s: %w", what, timeout, err))
 }
 
 // appError gives an application error its exit code.
 func appError(what string, err error) error {
 	var ended *client.EndedError
 	var ce *codedError
+	var intr *client.InterruptedError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &ce):
 		return err
+	case errors.As(err, &intr):
+		return withCode(ExitInterrupted, err)
 	case errors.As(err, &ended):
 		if ended.Killed() {
 			return withCode(ExitAppKilled, err)

@@ -10,6 +10,9 @@ import (
 
 	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/client"
+	"github.com/spindle-yarn/spindle/hadooprpc"
+	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+	"github.com/spindle-yarn/spindle/spec"
 )
 
 // The commands that go through the AM's control API.
@@ -23,8 +26,8 @@ func newScaleCmd(e *env) *cobra.Command {
 		Short: "Set the number of workers; scaling down retires workers through Dask first",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("workers") || workers < 0 {
-				return withCode(ExitUsage, fmt.Errorf("--workers N (0 or more) is required"))
+			if !cmd.Flags().Changed("workers") {
+				return withCode(ExitUsage, fmt.Errorf("--workers N (0 to %d) is required", spec.MaxInstances))
 			}
 			if _, err := parseAppID(args[0]); err != nil {
 				return err
@@ -43,7 +46,7 @@ func newScaleCmd(e *env) *cobra.Command {
 		},
 	}
 	f.register(cmd, 30*time.Second)
-	cmd.Flags().IntVar(&workers, "workers", 0, "number of workers wanted")
+	cmd.Flags().Var(newCount(&workers, 0, spec.MaxInstances), "workers", fmt.Sprintf("number of workers wanted (0 to %d)", spec.MaxInstances))
 	cmd.Flags().StringVar(&pool, "pool", "worker", "worker pool to scale")
 	return cmd
 }
@@ -70,7 +73,7 @@ func newContainersCmd(e *env) *cobra.Command {
 				}
 				list := st.Containers[:0]
 				for _, c := range st.Containers {
-					if all || c.State != "completed" {
+					if all || !c.Ended() {
 						list = append(list, c)
 					}
 				}
@@ -81,6 +84,11 @@ func newContainersCmd(e *env) *cobra.Command {
 					}
 					return writeJSON(e.stdout, out)
 				}
+				// Pools first: they show what is wanted but not placed.
+				if err := printPools(e.stdout, st.Services); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout)
 				t := newTable(e.stdout, "CONTAINER", "SERVICE", "STATE", "NODE", "ADDRESS", "EXIT")
 				for _, c := range list {
 					exit := ""
@@ -107,10 +115,18 @@ func newStopCmd(e *env) *cobra.Command {
 		Short: "Stop an application gracefully: containers stop, final status SUCCEEDED",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := parseAppID(args[0]); err != nil {
+			id, err := parseAppID(args[0])
+			if err != nil {
 				return err
 			}
 			return f.withClient(cmd, e, "stop "+args[0], func(ctx context.Context, c *client.Client) error {
+				rep, err := appReport(ctx, c.RM, id)
+				if err != nil {
+					return err
+				}
+				if rep.GetYarnApplicationState() != yarnpb.YarnApplicationStateProto_RUNNING && !client.Ended(rep.GetYarnApplicationState()) {
+					return stopBeforeStart(ctx, e, c, rep, diag, f.timeout)
+				}
 				ctl, err := c.Control(ctx, args[0])
 				if err != nil {
 					return alreadyEnded(err)
@@ -131,6 +147,29 @@ func newStopCmd(e *env) *cobra.Command {
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until YARN reports the application finished")
 	cmd.Flags().StringVar(&diag, "diagnostics", "", "message recorded as the application's diagnostics")
 	return cmd
+}
+
+// stoppedBeforeStart is the diagnostic of an application stopped before its
+// application master was up.
+const stoppedBeforeStart = "stopped before start"
+
+// stopBeforeStart stops an application whose application master is not up
+// (ACCEPTED: waiting for room in its queue, or starting): there is no AM to
+// stop it gracefully, and left alone it would start later, so it is killed
+// with the diagnostic "stopped before start", and its files removed.
+func stopBeforeStart(ctx context.Context, e *env, c *client.Client, rep *yarnpb.ApplicationReportProto, diag string, timeout time.Duration) error {
+	id := hadooprpc.ApplicationID(rep.GetApplicationId())
+	fmt.Fprintf(e.stderr, "%s is %s: its application master is not up, so it is killed before it starts\n", id, client.State(rep.GetYarnApplicationState()))
+	why := stoppedBeforeStart
+	if diag != "" {
+		why += ": " + diag
+	}
+	if _, err := killAndWait(ctx, e, c.RM, rep.GetApplicationId(), why, timeout); err != nil {
+		return err
+	}
+	c.TidyEnded(ctx, id)
+	fmt.Fprintf(e.stderr, "%s: stopped before start (KILLED)\n", id)
+	return nil
 }
 
 // alreadyEnded gives "the application had already ended, nothing to do"

@@ -1,21 +1,21 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/colinmarc/hdfs/v2"
-	"github.com/colinmarc/hdfs/v2/hadoopconf"
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-yarn/spindle/envpack"
+	"github.com/spindle-yarn/spindle/hadooprpc"
+	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 )
 
 func newEnvCmd(e *env) *cobra.Command {
@@ -102,17 +102,17 @@ type envEntryJSON struct {
 
 func newEnvLsCmd(e *env) *cobra.Command {
 	var asJSON bool
+	var rf rmFlags
 	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List your packed environments cached on HDFS",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, closeFS, err := envCache()
-			if err != nil {
+			var entries []envpack.Entry
+			err := withEnvCache(cmd, rf.timeout, "list the environment cache", func(ctx context.Context, c *envpack.Cache) (err error) {
+				entries, err = c.List(ctx)
 				return err
-			}
-			defer closeFS()
-			entries, err := c.List(cmd.Context())
+			})
 			if err != nil {
 				return err
 			}
@@ -131,62 +131,59 @@ func newEnvLsCmd(e *env) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	rf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
 	return cmd
 }
 
 func newEnvRmCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var rf rmFlags
+	cmd := &cobra.Command{
 		Use:   "rm HASH...",
 		Short: "Remove packed environments from the HDFS cache (by hash prefix, as `env ls` shows)",
 		Args:  usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, closeFS, err := envCache()
-			if err != nil {
-				return err
-			}
-			defer closeFS()
-			var errs []error
-			for _, h := range args {
-				en, err := c.Remove(cmd.Context(), h)
-				if err != nil {
-					errs = append(errs, err)
-					continue
+			return withEnvCache(cmd, rf.timeout, "remove from the environment cache", func(ctx context.Context, c *envpack.Cache) error {
+				var errs []error
+				for _, h := range args {
+					en, err := c.Remove(ctx, h)
+					if err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					fmt.Fprintf(e.stdout, "removed %s\n", en.Path)
 				}
-				fmt.Fprintf(e.stdout, "removed %s\n", en.Path)
-			}
-			return errors.Join(errs...)
+				return errors.Join(errs...)
+			})
 		},
 	}
+	rf.register(cmd)
+	return cmd
 }
 
-// envCache connects to HDFS as configured in HADOOP_CONF_DIR, as the user
-// HADOOP_USER_NAME or the login user, and opens that user's cache.
-func envCache() (*envpack.Cache, func(), error) {
-	conf, err := hadoopconf.LoadFromEnvironment()
+// withEnvCache connects to HDFS as configured in HADOOP_CONF_DIR, as the
+// user HADOOP_USER_NAME or the login user, and runs fn with that user's
+// environment cache, all under the --timeout deadline: a NameNode that does
+// not answer in time ends the command with exit 6.
+func withEnvCache(cmd *cobra.Command, timeout time.Duration, what string, fn func(context.Context, *envpack.Cache) error) error {
+	if timeout <= 0 {
+		return withCode(ExitUsage, fmt.Errorf("--timeout must be positive, got %s", timeout))
+	}
+	cfg, err := conf.FromEnvironment()
 	if err != nil {
-		return nil, nil, fmt.Errorf("loading the Hadoop configuration: %w", err)
+		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}
-	if len(conf.Namenodes()) == 0 {
-		return nil, nil, errors.New("no HDFS NameNode configured: set HADOOP_CONF_DIR to a folder with core-site.xml and hdfs-site.xml")
-	}
-	opts := hdfs.ClientOptionsFromConf(conf)
-	if opts.KerberosClient != nil {
-		return nil, nil, errors.New("this HDFS uses Kerberos, which `spindle env ls/rm` does not support yet")
-	}
-	opts.User = os.Getenv("HADOOP_USER_NAME")
-	if opts.User == "" {
-		u, err := user.Current()
-		if err != nil {
-			return nil, nil, fmt.Errorf("finding the user name (set HADOOP_USER_NAME): %w", err)
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+	defer cancel()
+	fs, err := hadooprpc.NewHDFSContext(ctx, cfg, hadooprpc.Options{})
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return timedOut(ctx, what, timeout, fmt.Errorf("connecting to HDFS: %w", err))
 		}
-		opts.User = u.Username
+		return withCode(ExitUnavailable, fmt.Errorf("%s: connecting to HDFS as configured in %s: %w", what, confDirs(), err))
 	}
-	fs, err := hdfs.NewClient(opts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to HDFS at %s: %w", strings.Join(opts.Addresses, ","), err)
-	}
-	return envpack.NewCache(fs, envpack.DefaultCacheRoot(opts.User)), func() { fs.Close() }, nil
+	defer fs.Close()
+	return timedOut(ctx, what, timeout, fn(ctx, envpack.NewCache(fs, envpack.DefaultCacheRoot(fs.User()))))
 }
 
 // progressBar draws on stderr only when it is a terminal, at most ten

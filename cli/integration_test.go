@@ -40,6 +40,14 @@ func mustRun(t *testing.T, want int, args ...string) (stdout, stderr string) {
 // The test's cleanup kills it.
 func submitSleeper(t *testing.T, confDir, name string, tags ...string) (string, *hadooprpc.ResourceManager) {
 	t.Helper()
+	return submitAM(t, confDir, "SPINDLE-CLI-TEST", name, 1, "sleep 600", tags...)
+}
+
+// submitAM submits an application of this type whose AM container runs
+// command (a shell command line), with up to attempts attempts. The test's
+// cleanup kills it.
+func submitAM(t *testing.T, confDir, appType, name string, attempts int32, command string, tags ...string) (string, *hadooprpc.ResourceManager) {
+	t.Helper()
 	cfg, err := conf.Load(confDir)
 	if err != nil {
 		t.Fatal(err)
@@ -58,12 +66,12 @@ func submitSleeper(t *testing.T, confDir, name string, tags ...string) (string, 
 	sub := &yarnpb.ApplicationSubmissionContextProto{
 		ApplicationId:   id,
 		ApplicationName: proto.String(name),
-		ApplicationType: proto.String("SPINDLE-CLI-TEST"),
+		ApplicationType: proto.String(appType),
 		ApplicationTags: tags,
-		MaxAppAttempts:  proto.Int32(1),
+		MaxAppAttempts:  proto.Int32(attempts),
 		Resource:        &yarnpb.ResourceProto{Memory: proto.Int64(128), VirtualCores: proto.Int32(1)},
 		AmContainerSpec: &yarnpb.ContainerLaunchContextProto{
-			Command: []string{"sleep 600 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"},
+			Command: []string{command + " 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"},
 		},
 	}
 	if err := rm.SubmitApplication(ctx, sub); err != nil {

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/spindle-yarn/spindle/client"
-	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-yarn/spindle/client"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 )
@@ -40,6 +39,10 @@ func newKillCmd(e *env) *cobra.Command {
 			err = rf.withRM(cmd, "kill "+name, func(ctx context.Context, rm *hadooprpc.ResourceManager) error {
 				var err error
 				final, err = killAndWait(ctx, e, rm, id, diagnostics, rf.timeout)
+				if err == nil && final.GetApplicationType() == client.ApplicationType {
+					// A killed AM cannot clean up after itself.
+					tidyReports(ctx, e, final)
+				}
 				return err
 			})
 			if final != nil && asJSON {
@@ -50,12 +53,6 @@ func newKillCmd(e *env) *cobra.Command {
 			if err == nil && !asJSON {
 				fmt.Fprintf(e.stdout, "Killed %s\n", name)
 			}
-			if err == nil && final.GetApplicationType() == client.ApplicationType {
-				// A killed AM cannot clean up after itself.
-				if cerr := cleanupApp(name); cerr != nil {
-					fmt.Fprintf(e.stderr, "warning: %s is killed, but its HDFS files remain: %v\n", name, cerr)
-				}
-			}
 			return err
 		},
 	}
@@ -63,21 +60,6 @@ func newKillCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&diagnostics, "diagnostics", "", "why it is killed; the ResourceManager adds it to the application's diagnostics")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the application's final report as JSON (as status --json), also when it had already ended")
 	return cmd
-}
-
-// cleanupApp removes a killed Spindle application's staging folder and
-// scheduler file.
-func cleanupApp(appID string) error {
-	cfg, err := conf.FromEnvironment()
-	if err != nil {
-		return err
-	}
-	c, err := client.New(cfg, hadooprpc.Options{})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Cleanup(appID)
 }
 
 // killAndWait kills the application unless it has already ended, then polls

@@ -130,6 +130,9 @@ func newListCmd(e *env) *cobra.Command {
 						apps = append(apps, a)
 					}
 				}
+				if err == nil {
+					tidyReports(ctx, e, apps...)
+				}
 				return err
 			})
 			if err != nil {

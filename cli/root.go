@@ -60,5 +60,28 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(newContainerCmd(e))
 	root.AddCommand(newAddressCmd(e))
 	root.AddCommand(newLogsCmd(e))
+	root.AddCommand(newGCCmd(e))
+	for _, c := range root.Commands() {
+		if c.HasSubCommands() {
+			requireSubcommand(c)
+		}
+	}
 	return root
+}
+
+// requireSubcommand makes a command group refuse what is not one of its
+// subcommands (a typo like `spindle env unpakc`) with exit 2, as the top
+// level does, instead of printing its help and exiting 0.
+func requireSubcommand(group *cobra.Command) {
+	group.Args = usageArgs(cobra.NoArgs) // "unknown command ... for ..."
+	group.RunE = func(cmd *cobra.Command, _ []string) error {
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		return withCode(ExitUsage, fmt.Errorf("%s needs a subcommand: %s (see %s --help)",
+			cmd.CommandPath(), strings.Join(names, ", "), cmd.CommandPath()))
+	}
 }

@@ -30,3 +30,34 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupsRefuseUnknownSubcommands: a typo in a subcommand of any command
+// group exits 2 with "unknown command", as at the top level, rather than
+// printing the group's help with exit 0.
+func TestGroupsRefuseUnknownSubcommands(t *testing.T) {
+	groups := 0
+	for _, c := range newRoot(&env{}).Commands() {
+		if !c.HasSubCommands() {
+			continue
+		}
+		groups++
+		for _, args := range [][]string{{c.Name(), "unpakc", "x", "y"}, {c.Name(), "unpakc"}} {
+			code, out, errOut := run(args...)
+			if code != ExitUsage || !strings.Contains(errOut, "unknown command") || !strings.Contains(errOut, `"unpakc"`) || out != "" {
+				t.Errorf("spindle %s: exit %d, stdout %q, stderr %q; want exit 2 and unknown command", strings.Join(args, " "), code, out, errOut)
+			}
+		}
+		// The bare group names its subcommands, exit 2.
+		code, _, errOut := run(c.Name())
+		if code != ExitUsage || !strings.Contains(errOut, "needs a subcommand") {
+			t.Errorf("spindle %s: exit %d, stderr %q; want exit 2 naming the subcommands", c.Name(), code, errOut)
+		}
+		// Help stays help.
+		if code, out, _ := run(c.Name(), "--help"); code != ExitOK || !strings.Contains(out, "Available Commands") {
+			t.Errorf("spindle %s --help: exit %d, stdout %q", c.Name(), code, out)
+		}
+	}
+	if groups < 2 {
+		t.Fatalf("found %d command groups, want at least env and cluster", groups)
+	}
+}

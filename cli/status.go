@@ -30,17 +30,28 @@ func newStatusCmd(e *env) *cobra.Command {
 			}
 			var rep *yarnpb.ApplicationReportProto
 			err = rf.withRM(cmd, "show "+hadooprpc.ApplicationID(id), func(ctx context.Context, rm *hadooprpc.ResourceManager) error {
-				rep, err = appReport(ctx, rm, id)
+				if rep, err = appReport(ctx, rm, id); err == nil {
+					tidyReports(ctx, e, rep)
+				}
 				return err
 			})
 			if err != nil {
 				return err
 			}
+			// The AM's view (pools, its diagnostics) is an addition:
+			// without it the report is still worth printing.
+			am, err := amStatus(cmd.Context(), rf.timeout, rep)
+			if err != nil {
+				fmt.Fprintf(e.stderr, "spindle: status: pools not shown: asking the application master: %v\n", err)
+			}
 			a := toAppJSON(rep, time.Now())
 			if asJSON {
-				return writeJSON(e.stdout, a)
+				return writeJSON(e.stdout, toStatusJSON(a, am))
 			}
 			printStatus(e.stdout, a, rep)
+			if am != nil {
+				printAMStatus(e.stdout, am)
+			}
 			return nil
 		},
 	}

@@ -7,7 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/client"
+	"github.com/spindle-yarn/spindle/discovery"
 	"github.com/spindle-yarn/spindle/spec"
 )
 
@@ -97,10 +99,10 @@ Flags override the spec file; without a file the default is a scheduler and two 
 					}
 					return err
 				}
-				fmt.Fprintf(e.stderr, "scheduler %s, dashboard http://%s/status\n", w.Scheduler.Address, w.Scheduler.DashboardAddress)
+				dash := dashboardURL(w.Scheduler)
+				fmt.Fprintf(e.stderr, "scheduler %s, dashboard %s\n", w.Scheduler.Address, dash)
 				if f.json {
-					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address,
-						DashboardAddress: w.Scheduler.DashboardAddress})
+					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address, DashboardAddress: dash})
 				}
 				fmt.Fprintln(e.stdout, id)
 				return nil
@@ -113,15 +115,21 @@ Flags override the spec file; without a file the default is a scheduler and two 
 	fl.StringVar(&o.queue, "queue", "", "YARN queue")
 	fl.StringSliceVar(&o.tags, "tag", nil, "application tag (repeatable)")
 	fl.StringVar(&o.env, "environment", "", "Python environment: a local folder, a local archive or an hdfs:// archive")
-	fl.IntVar(&o.workers, "workers", 0, "number of workers in the first pool")
+	fl.Var(newCount(&o.workers, 0, spec.MaxInstances), "workers", "number of workers in the first pool")
 	fl.StringVar(&o.workerMemory, "worker-memory", "", "memory of each worker in the first pool (e.g. 2GiB)")
-	fl.IntVar(&o.workerVCores, "worker-vcores", 0, "vcores of each worker in the first pool")
-	fl.IntVar(&o.maxAttempts, "max-attempts", 0, "application master attempts")
+	fl.Var(newCount(&o.workerVCores, 1, spec.MaxVCores), "worker-vcores", "vcores of each worker in the first pool")
+	fl.Var(newCount(&o.maxAttempts, 1, spec.MaxAttempts), "max-attempts", "application master attempts")
 	fl.DurationVar(&o.lifetime, "lifetime", 0, "stop the application after this long")
 	fl.BoolVar(&o.wait, "wait", false, "wait until the Dask scheduler's address is published")
 	fl.StringVar(&o.binary, "binary", "", "the spindle binary to ship (default: this one)")
 	_ = fl.MarkHidden("binary")
 	return cmd
+}
+
+// dashboardURL is the scheduler's dashboard in the one form every command
+// prints (discovery.DashboardURL).
+func dashboardURL(s *appmaster.SchedulerStatus) string {
+	return discovery.DashboardURL(s.Address, s.DashboardAddress)
 }
 
 // submitJSON is `spindle submit --json`; the addresses are "" without

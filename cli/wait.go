@@ -35,7 +35,7 @@ was killed, 6 when --timeout passed first; YARN's diagnostics go to stderr.`,
 				out := waitJSON{AppID: args[0], State: client.State(w.Report.GetYarnApplicationState()),
 					FinalStatus: client.FinalStatus(w.Report.GetFinalApplicationStatus())}
 				if w.Scheduler != nil {
-					out.SchedulerAddress, out.DashboardAddress = w.Scheduler.Address, w.Scheduler.DashboardAddress
+					out.SchedulerAddress, out.DashboardAddress = w.Scheduler.Address, dashboardURL(w.Scheduler)
 				}
 				if f.json {
 					return writeJSON(e.stdout, out)

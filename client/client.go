@@ -17,6 +17,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/colinmarc/hdfs/v2"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/spindle-yarn/spindle/discovery"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
+	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 )
 
 // Client talks to one Hadoop cluster as one user.
@@ -35,7 +37,15 @@ type Client struct {
 	Progress io.Writer
 	// Home holds each application's control secret (~/.spindle).
 	Home string
+	// Context bounds the HDFS connection FS makes: its calls fail once
+	// Context ends (nil: never). The HDFS client takes no context per call.
+	Context context.Context
 
+	// reports replaces the ResourceManager's application reports in
+	// tests of Wait; nil: ask c.RM.
+	reports func(context.Context, *yarnpb.ApplicationIdProto) (*yarnpb.ApplicationReportProto, error)
+
+	mu sync.Mutex // guards fs: a side cleanup may connect it (TidyEnded)
 	fs *hdfs.Client
 }
 
@@ -64,6 +74,8 @@ func New(cfg *conf.Config, opts hadooprpc.Options) (*Client, error) {
 
 // Close closes the connections.
 func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.fs != nil {
 		_ = c.fs.Close()
 	}
@@ -72,10 +84,16 @@ func (c *Client) Close() error {
 
 // FS is the HDFS client, connected on first use.
 func (c *Client) FS() (*hdfs.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.fs != nil {
 		return c.fs, nil
 	}
-	fs, err := hadooprpc.NewHDFS(c.Hadoop, hadooprpc.Options{User: c.User})
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	fs, err := hadooprpc.NewHDFSContext(ctx, c.Hadoop, hadooprpc.Options{User: c.User})
 	if err != nil {
 		return nil, err
 	}
@@ -277,21 +295,4 @@ func mustJSON(v any) []byte {
 		panic(err) // plain structs: cannot fail
 	}
 	return b
-}
-
-// Cleanup removes what a Spindle application left on HDFS when its AM
-// could not (YARN killed it): the staging folder and the published
-// scheduler file. Missing ones are fine.
-func (c *Client) Cleanup(appID string) error {
-	fs, err := c.FS()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, p := range []string{c.stagingDir(appID), path.Dir(c.DiscoveryPath(appID))} {
-		if err := fs.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,12 @@ func (e *EndedError) Error() string {
 	return fmt.Sprintf("%s is %s (final status %s): %s", e.AppID, State(e.State), FinalStatus(e.FinalStatus), d)
 }
 
+// Failed reports whether the application failed (rather than finished or
+// was killed).
+func (e *EndedError) Failed() bool {
+	return e.State == yarnpb.YarnApplicationStateProto_FAILED || e.FinalStatus == yarnpb.FinalApplicationStatusProto_APP_FAILED
+}
+
 // Killed reports whether the application was killed.
 func (e *EndedError) Killed() bool {
 	return e.State == yarnpb.YarnApplicationStateProto_KILLED || e.FinalStatus == yarnpb.FinalApplicationStatusProto_APP_KILLED
@@ -84,11 +91,16 @@ func (c *Client) Wait(ctx context.Context, appID string, until Until) (*Waited, 
 	if err != nil {
 		return nil, err
 	}
-	var lastState string
+	var lastState, lastDiag string
 	var ctl *appmaster.Client
 	for poll := 0; ; poll++ {
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		rep, err := c.RM.ApplicationReport(rctx, id)
+		var rep *yarnpb.ApplicationReportProto
+		if c.reports != nil {
+			rep, err = c.reports(rctx, id)
+		} else {
+			rep, err = c.RM.ApplicationReport(rctx, id)
+		}
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -97,13 +109,19 @@ func (c *Client) Wait(ctx context.Context, appID string, until Until) (*Waited, 
 			return nil, err
 		}
 		st := rep.GetYarnApplicationState()
-		if s := State(st); s != lastState {
-			c.progress("%s: %s%s", appID, s, diagSuffix(rep.GetDiagnostics()))
-			lastState = s
+		// What YARN says is pending and why (e.g. the queue's AM limit),
+		// whole, each time it changes; not each time the ResourceManager
+		// only renews the time stamp in front.
+		diag := strings.TrimSpace(rep.GetDiagnostics())
+		if diag == "N/A" { // the protocol's default: none
+			diag = ""
 		}
-		ended := st == yarnpb.YarnApplicationStateProto_FINISHED || st == yarnpb.YarnApplicationStateProto_FAILED || st == yarnpb.YarnApplicationStateProto_KILLED
-		if ended {
-			e := &EndedError{AppID: appID, State: st, FinalStatus: rep.GetFinalApplicationStatus(), Diagnostics: rep.GetDiagnostics()}
+		if s := State(st); s != lastState || untimed(diag) != untimed(lastDiag) {
+			c.progress("%s: %s%s", appID, s, indented(diag))
+			lastState, lastDiag = s, diag
+		}
+		if e := EndedFrom(appID, rep); e != nil {
+			c.TidyEnded(ctx, appID)
 			if until == UntilFinished && st == yarnpb.YarnApplicationStateProto_FINISHED && rep.GetFinalApplicationStatus() == yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED {
 				return &Waited{Report: rep}, nil
 			}
@@ -143,17 +161,40 @@ func (c *Client) Wait(ctx context.Context, appID string, until Until) (*Waited, 
 }
 
 func (c *Client) timeout(ctx context.Context, appID string, until Until, state string) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return &InterruptedError{AppID: appID, State: state}
+	}
 	what := map[Until]string{UntilRunning: "to be RUNNING", UntilAddress: "to publish its Dask scheduler address", UntilFinished: "to finish"}[until]
 	return fmt.Errorf("%w waiting for %s %s (last state %s): %w", ErrWaitTimeout, appID, what, state, ctx.Err())
 }
 
-func diagSuffix(d string) string {
-	d = strings.TrimSpace(d)
+// InterruptedError: the wait was interrupted (Ctrl-C); the application
+// goes on.
+type InterruptedError struct {
+	AppID string
+	State string // the last state seen, "" if none
+}
+
+func (e *InterruptedError) Error() string {
+	st := ""
+	if e.State != "" {
+		st = ", " + e.State
+	}
+	return fmt.Sprintf("interrupted: application %s is still running on YARN%s; stop it with: spindle stop %s", e.AppID, st, e.AppID)
+}
+
+// timeStamp is the "[Wed Nov 26 01:17:30 +0000 2026] " the ResourceManager
+// puts in front of its diagnostics lines.
+var timeStamp = regexp.MustCompile(`(?m)^\[[^\]\n]*\d\d:\d\d:\d\d[^\]\n]*\] ?`)
+
+func untimed(d string) string { return timeStamp.ReplaceAllString(d, "") }
+
+// indented puts multi-line diagnostics under their progress line.
+func indented(d string) string {
 	if d == "" {
 		return ""
 	}
-	l, _, _ := strings.Cut(d, "\n")
-	return ": " + l
+	return "\n  " + strings.ReplaceAll(d, "\n", "\n  ")
 }
 
 // Control returns a client of the application's AM control API.
@@ -168,8 +209,9 @@ func (c *Client) Control(ctx context.Context, appID string) (*appmaster.Client, 
 	}
 	st := rep.GetYarnApplicationState()
 	if st != yarnpb.YarnApplicationStateProto_RUNNING || rep.GetRpcPort() <= 0 {
-		if st == yarnpb.YarnApplicationStateProto_FINISHED || st == yarnpb.YarnApplicationStateProto_FAILED || st == yarnpb.YarnApplicationStateProto_KILLED {
-			return nil, &EndedError{AppID: appID, State: st, FinalStatus: rep.GetFinalApplicationStatus(), Diagnostics: rep.GetDiagnostics()}
+		if e := EndedFrom(appID, rep); e != nil {
+			c.TidyEnded(ctx, appID)
+			return nil, e
 		}
 		return nil, fmt.Errorf("%s is %s: its application master is not up yet (try `spindle wait %s --for running`)", appID, State(st), appID)
 	}
@@ -183,4 +225,10 @@ func (c *Client) controlFor(appID string, rep *yarnpb.ApplicationReportProto) (*
 	}
 	base := "http://" + net.JoinHostPort(rep.GetHost(), strconv.Itoa(int(rep.GetRpcPort())))
 	return &appmaster.Client{Base: base, Secret: secret}, nil
+}
+
+// ControlFor is Control for an application whose running report the
+// caller already holds.
+func (c *Client) ControlFor(appID string, rep *yarnpb.ApplicationReportProto) (*appmaster.Client, error) {
+	return c.controlFor(appID, rep)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
+	"github.com/spindle-yarn/spindle/launchenv"
 )
 
 // Role is what a container runs.
@@ -81,6 +82,9 @@ type Config struct {
 	EnvDir string
 	// Environ is the child's base environment; nil means os.Environ().
 	Environ []string
+	// UserEnv is the spec's env for this service (SPINDLE_USER_ENV, decoded),
+	// set over Environ for the child.
+	UserEnv map[string]string
 
 	StopGrace    time.Duration // SIGTERM to SIGKILL; 0 means DefaultStopGrace
 	ReadyTimeout time.Duration // scheduler: wait for the scheduler file
@@ -134,6 +138,11 @@ func configFrom(getenv func(string) string) (Config, error) {
 		problems = append(problems, EnvCommand+" is not set")
 	} else if err := json.Unmarshal(decodeCommand(raw), &c.Command); err != nil || len(c.Command) == 0 || c.Command[0] == "" {
 		problems = append(problems, fmt.Sprintf(`%s is %q, want a non-empty JSON array of strings such as ["dask","worker"], plain or base64-encoded`, EnvCommand, raw))
+	}
+	if ue, err := launchenv.Decode(getenv(launchenv.UserEnvVar)); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		c.UserEnv = ue
 	}
 	if g := getenv(EnvStopGrace); g != "" {
 		d, err := time.ParseDuration(g)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/spindle-yarn/spindle/discovery"
+	"github.com/spindle-yarn/spindle/launchenv"
 )
 
 // ExitRuntimeError is the exit code when the runtime itself fails (bad
@@ -108,7 +109,9 @@ func (r *runtime) run(ctx context.Context) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
-	r.env = append([]string(nil), cfg.Environ...)
+	// The user's variables first, so that activating the environment
+	// prepends to a PATH the spec set, as it did when YARN set them.
+	r.env = launchenv.Apply(cfg.Environ, cfg.UserEnv)
 	if cfg.EnvDir != "" {
 		env, err := activate(ctx, cfg.EnvDir, r.env)
 		if err != nil {

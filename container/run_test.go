@@ -753,6 +753,12 @@ func TestWorkerGivesUpWhenNoNewSchedulerComes(t *testing.T) {
 // runtimeProcess starts the test binary as a real `spindle container`.
 func runtimeProcess(t *testing.T, am *fakeAM, grace string, command ...string) (*exec.Cmd, *syncBuffer, string) {
 	t.Helper()
+	return runtimeProcessEnv(t, am, nil, grace, command...)
+}
+
+// runtimeProcessEnv is runtimeProcess with more environment for the runtime.
+func runtimeProcessEnv(t *testing.T, am *fakeAM, extra []string, grace string, command ...string) (*exec.Cmd, *syncBuffer, string) {
+	t.Helper()
 	wd := t.TempDir()
 	cmdJSON, _ := json.Marshal(command)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -762,6 +768,7 @@ func runtimeProcess(t *testing.T, am *fakeAM, grace string, command ...string) (
 		"SPINDLE_ROLE=worker", "SPINDLE_COMMAND="+string(cmdJSON), "DASK_SCHEDULER_ADDRESS=tcp://127.0.0.1:1",
 		"SPINDLE_ENV=", "SPINDLE_STOP_GRACE="+grace, "CONTAINER_ID=container_sig", "NM_HOST=127.0.0.1",
 		"PWD="+wd, "HADOOP_TOKEN_FILE_LOCATION="+writeTokenFile(t, am.secret))
+	cmd.Env = append(cmd.Env, extra...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

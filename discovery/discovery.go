@@ -85,15 +85,29 @@ func (f SchedulerFile) Host() string {
 	return h
 }
 
-// DashboardAddress is host:port of Dask's HTTP server (dashboard and API),
-// or "" when the file names none.
-func (f SchedulerFile) DashboardAddress() string {
+// DashboardURL is Dask's dashboard (its HTTP server) as every command
+// prints it, or "" when the file names none. See DashboardURL.
+func (f SchedulerFile) DashboardURL() string {
 	port, ok := f.Services["dashboard"]
-	h := f.Host()
-	if !ok || port <= 0 || h == "" {
+	if !ok || port <= 0 {
 		return ""
 	}
-	return net.JoinHostPort(h, strconv.Itoa(port))
+	return DashboardURL(f.Address, ":"+strconv.Itoa(port))
+}
+
+// DashboardURL is the one form in which Spindle gives Dask's dashboard:
+// http://<scheduler host>:<port>/status. The host is the scheduler
+// address's, which clients reach the scheduler by; only the port is taken
+// from dashboard (host:port as the runtime reports it, whose host may be a
+// name such as localhost where the address has 127.0.0.1). "" when either
+// is unknown.
+func DashboardURL(schedulerAddress, dashboard string) string {
+	h := SchedulerFile{Address: schedulerAddress}.Host()
+	_, port, err := net.SplitHostPort(dashboard)
+	if h == "" || err != nil || port == "" || port == "0" {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(h, port) + "/status"
 }
 
 // Validate checks what a reader relies on: an address of the form

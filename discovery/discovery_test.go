@@ -53,8 +53,8 @@ func TestParseDaskFileAndRoundTrip(t *testing.T) {
 	if f.Address != "tcp://10.1.2.3:40123" || f.Type != "Scheduler" || f.NWorkers != 1 || len(f.Workers) != 1 {
 		t.Fatalf("parsed %+v", f)
 	}
-	if got := f.DashboardAddress(); got != "10.1.2.3:41567" {
-		t.Fatalf("DashboardAddress = %q", got)
+	if got := f.DashboardURL(); got != "http://10.1.2.3:41567/status" {
+		t.Fatalf("DashboardURL = %q", got)
 	}
 	b, err := json.Marshal(f)
 	if err != nil {
@@ -117,7 +117,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = sf.DashboardAddress()
+		_ = sf.DashboardURL()
 		out, err := json.Marshal(sf)
 		if err != nil {
 			t.Fatalf("marshal of a parsed file: %v", err)
@@ -265,7 +265,7 @@ func TestRealDaskReadsPublishedFile(t *testing.T) {
 	if k1, k2 := keys(daskKeys), keys(ourKeys); !reflect.DeepEqual(k1, k2) {
 		t.Fatalf("Dask writes keys %v, our type writes %v", k1, k2)
 	}
-	if written.DashboardAddress() == "" {
+	if written.DashboardURL() == "" {
 		t.Fatalf("no dashboard in %s", raw)
 	}
 
@@ -329,4 +329,21 @@ func keys(m map[string]json.RawMessage) []string {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestDashboardURLHasOneForm: the dashboard is given as
+// http://<scheduler host>:<port>/status whatever host the runtime named.
+func TestDashboardURLHasOneForm(t *testing.T) {
+	for _, c := range []struct{ addr, dash, want string }{
+		{"tcp://127.0.0.1:40123", "localhost:41793", "http://127.0.0.1:41793/status"},
+		{"tcp://node7.example.com:8786", "node7:8787", "http://node7.example.com:8787/status"},
+		{"tls://[fd00::1]:8786", ":8787", "http://[fd00::1]:8787/status"},
+		{"tcp://h:1", "", ""},
+		{"", "h:8787", ""},
+		{"tcp://h:1", "h:0", ""},
+	} {
+		if got := discovery.DashboardURL(c.addr, c.dash); got != c.want {
+			t.Errorf("DashboardURL(%q, %q) = %q, want %q", c.addr, c.dash, got, c.want)
+		}
+	}
 }

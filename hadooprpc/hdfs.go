@@ -3,6 +3,7 @@ package hadooprpc
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -16,11 +17,24 @@ import (
 // (fs.defaultFS, HA nameservices included), acting as o.User under SIMPLE
 // authentication or as the Kerberos principal under kerberos.
 func NewHDFS(cfg *conf.Config, o Options) (*hdfs.Client, error) {
+	return NewHDFSContext(context.Background(), cfg, o)
+}
+
+// NewHDFSContext is NewHDFS whose connections, to NameNodes and DataNodes,
+// end with ctx. colinmarc/hdfs takes no context, so a NameNode that accepts
+// and never answers would hold a call forever: each connection is dialled
+// under ctx and closed when ctx ends, so a blocked call returns with an
+// error then.
+func NewHDFSContext(ctx context.Context, cfg *conf.Config, o Options) (*hdfs.Client, error) {
 	addrs, err := cfg.NameNodeAddresses()
 	if err != nil {
 		return nil, fmt.Errorf("hdfs: %w", err)
 	}
 	opts := hdfs.ClientOptions{Addresses: addrs, User: o.User}
+	if ctx.Done() != nil {
+		opts.NamenodeDialFunc = dialUntil(ctx)
+		opts.DatanodeDialFunc = opts.NamenodeDialFunc
+	}
 	if opts.User == "" {
 		if opts.User, err = ipc.DefaultUser(); err != nil {
 			return nil, fmt.Errorf("hdfs: %w", err)
@@ -71,4 +85,28 @@ func CloseHDFSFile(ctx context.Context, w *hdfs.FileWriter) error {
 		}
 		delay = min(2*delay, 2*time.Second)
 	}
+}
+
+// dialUntil dials under ctx (colinmarc/hdfs passes context.Background())
+// and closes the connection when ctx ends, so that a blocked call fails
+// then; ctx.Err() is set by that time, telling callers why.
+func dialUntil(ctx context.Context) func(context.Context, string, string) (net.Conn, error) {
+	return func(_ context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &ctxConn{Conn: c, stop: context.AfterFunc(ctx, func() { c.Close() })}, nil
+	}
+}
+
+// ctxConn is a connection closed when its context ends.
+type ctxConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c *ctxConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
 }

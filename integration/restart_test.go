@@ -21,23 +21,6 @@ import (
 	"github.com/spindle-yarn/spindle/integration/pyenv"
 )
 
-// submitAndWait submits the spec with --wait and returns the application
-// and its scheduler address; the application is killed when the test ends.
-func submitAndWait(t *testing.T, ctx context.Context, bin, spec string) (app, address string) {
-	t.Helper()
-	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, spec)
-	if r.code != 0 {
-		t.Fatalf("submit: exit %d", r.code)
-	}
-	var sub struct {
-		AppID   string `json:"app_id"`
-		Address string `json:"scheduler_address"`
-	}
-	mustJSON(t, r.stdout, &sub)
-	t.Cleanup(func() { spindle(t, context.Background(), "kill", sub.AppID) })
-	return sub.AppID, sub.Address
-}
-
 // amStatus is the application master's own view (GET /v1/status), with
 // each service's failure count.
 func amStatus(t *testing.T, ctx context.Context, app string) *appmaster.Status {
@@ -139,7 +122,9 @@ workers:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
-	app, address := submitAndWait(t, ctx, bin, spec)
+	sub := submitWait(t, ctx, "--binary", bin, spec)
+	app, address := sub.AppID, sub.Address
+	defer spindle(t, context.Background(), "kill", app)
 
 	eventually(t, 4*time.Minute, "2 ready workers", func() (bool, string) {
 		cs := containers(t, ctx, app)
@@ -230,7 +215,9 @@ workers:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	app, address := submitAndWait(t, ctx, bin, spec)
+	sub := submitWait(t, ctx, "--binary", bin, spec)
+	app, address := sub.AppID, sub.Address
+	defer spindle(t, context.Background(), "kill", app)
 
 	// The lost worker's Dask process runs and says it is trying to reach
 	// the wrong address (its stderr is the container's): long after a

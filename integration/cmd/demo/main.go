@@ -98,7 +98,7 @@ workers:
 	if err := json.Unmarshal(out, &sub); err != nil {
 		return fmt.Errorf("submit printed %q: %w", out, err)
 	}
-	step("%s: scheduler %s after %s; dashboard http://%s/status", sub.AppID, sub.Address, time.Since(start).Round(100*time.Millisecond), sub.Dashboard)
+	step("%s: scheduler %s after %s; dashboard %s", sub.AppID, sub.Address, time.Since(start).Round(100*time.Millisecond), sub.Dashboard)
 	defer func() {
 		step("spindle stop --wait %s", sub.AppID)
 		if _, err := spindle(context.Background(), bin, "stop", "--wait", sub.AppID); err != nil {
