@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -76,5 +78,25 @@ func TestLogsUsageErrors(t *testing.T) {
 		if code, _, errOut := run(args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, ExitUsage, errOut)
 		}
+	}
+}
+
+// TestLiveProblemsNameEachContainer: every container whose live logs were
+// not printed gets a line naming it, its NodeManager and why; an unread
+// ResourceManager list is said too.
+func TestLiveProblemsNameEachContainer(t *testing.T) {
+	ps := []logs.ContainerProblem{
+		{Container: "container_1_0001_01_000002", NodeHTTP: "n2:8042", Err: fmt.Errorf("x: %w", logs.ErrNotOnNode), Completed: true},
+		{Container: "container_1_0001_01_000003", Err: logs.ErrNoNodeAddress},
+	}
+	got := liveProblems(ps, errors.New("rpc failed"))
+	if len(got) != 3 ||
+		!strings.HasPrefix(got[0], "container_1_0001_01_000002 on n2:8042: it ended") ||
+		!strings.HasPrefix(got[1], "container_1_0001_01_000003 on an unknown NodeManager: no NodeManager web address") ||
+		!strings.Contains(got[2], "ResourceManager's list of containers could not be read") || !strings.Contains(got[2], "rpc failed") {
+		t.Errorf("got %q", got)
+	}
+	if got := liveProblems(nil, nil); len(got) != 0 {
+		t.Errorf("no problems: got %q", got)
 	}
 }

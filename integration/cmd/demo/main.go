@@ -46,10 +46,12 @@ func run(bin string, workers int) error {
 	}
 	if os.Getenv("HADOOP_CONF_DIR") == "" {
 		step("no HADOOP_CONF_DIR: starting the local Hadoop cluster (HDFS + YARN)")
+		t0 := time.Now()
 		c, err := cluster.Start(ctx, cluster.Options{})
 		if err != nil {
 			return err
 		}
+		step("local cluster ready after %s", time.Since(t0).Round(100*time.Millisecond))
 		defer func() {
 			step("stopping the local Hadoop cluster")
 			_ = c.Stop()
@@ -57,7 +59,7 @@ func run(bin string, workers int) error {
 		os.Setenv("HADOOP_CONF_DIR", c.ConfDir)
 	}
 	step("HADOOP_CONF_DIR=%s", os.Getenv("HADOOP_CONF_DIR"))
-	step("preparing a Python with dask and distributed (cached after the first run)")
+	step("preparing a Python with dask, distributed, numpy and bokeh (cached after the first run)")
 	py, err := pyenv.Python()
 	if err != nil {
 		return err
