@@ -71,22 +71,13 @@ func submitWait(t *testing.T, ctx context.Context, args ...string) string {
 func amPID(t *testing.T, app string) int {
 	t.Helper()
 	container := "container_" + strings.TrimPrefix(app, "application_") + "_01_000001"
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(cmdline), "\x00")
-		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if len(args) > 1 && filepath.Base(args[0]) == "spindle" && args[1] == "appmaster" && strings.Contains(cwd, container) {
-			var pid int
-			fmt.Sscan(e.Name(), &pid)
-			return pid
-		}
+	pid, _ := findProcess(func(args []string, cwd string) bool {
+		return len(args) > 1 && filepath.Base(args[0]) == "spindle" && args[1] == "appmaster" && strings.Contains(cwd, container)
+	})
+	if pid == 0 {
+		t.Fatalf("no application master process of %s found", app)
 	}
-	t.Fatalf("no application master process of %s found", app)
-	return 0
+	return pid
 }
 
 // TestEndedApplicationsLeaveNothing: a normal stop leaves no file of the
