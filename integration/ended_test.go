@@ -51,19 +51,24 @@ func existing(t *testing.T, app string) []string {
 	return out
 }
 
+// submitted is what `submit --wait --json` prints.
+type submitted struct {
+	AppID     string `json:"app_id"`
+	Address   string `json:"scheduler_address"`
+	Dashboard string `json:"dashboard_address"`
+}
+
 // submitWait submits a Dask application and waits for its address.
-func submitWait(t *testing.T, ctx context.Context, args ...string) string {
+func submitWait(t *testing.T, ctx context.Context, args ...string) submitted {
 	t.Helper()
 	r := spindle(t, ctx, append([]string{"submit", "--wait", "--json", "--binary", spindleBinary(t)}, args...)...)
 	if r.code != 0 {
 		t.Fatalf("submit --wait: exit %d", r.code)
 	}
-	var sub struct {
-		AppID string `json:"app_id"`
-	}
+	var sub submitted
 	mustJSON(t, r.stdout, &sub)
 	t.Cleanup(func() { spindle(t, context.Background(), "kill", sub.AppID) })
-	return sub.AppID
+	return sub
 }
 
 // amPID finds the process of an application's first application master:
@@ -91,7 +96,30 @@ func TestEndedApplicationsLeaveNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 
-	app := submitWait(t, ctx, daskSpec(t, 1))
+	sub := submitWait(t, ctx, daskSpec(t, 1))
+	app := sub.AppID
+	// One form of the dashboard's address everywhere: the scheduler
+	// address's host, the dashboard's port.
+	host := strings.TrimPrefix(sub.Address, "tcp://")
+	host = host[:strings.LastIndex(host, ":")]
+	if !strings.HasPrefix(sub.Dashboard, "http://"+host+":") || !strings.HasSuffix(sub.Dashboard, "/status") {
+		t.Errorf("submit --json: dashboard_address %q, want http://%s:<port>/status", sub.Dashboard, host)
+	}
+	for _, args := range [][]string{{"address", "--json", app}, {"wait", "--for", "address", "--json", app}} {
+		r := spindle(t, ctx, args...)
+		var got submitted
+		mustJSON(t, r.stdout, &got)
+		if r.code != 0 || got.Dashboard != sub.Dashboard {
+			t.Errorf("spindle %s: exit %d, dashboard_address %q; want %q as submit printed", strings.Join(args, " "), r.code, got.Dashboard, sub.Dashboard)
+		}
+	}
+	eventually(t, time.Minute, "the AM's tracking URL is the dashboard", func() (bool, string) {
+		var st struct {
+			URL string `json:"original_tracking_url"`
+		}
+		mustJSON(t, spindle(t, ctx, "status", "--json", app).stdout, &st)
+		return st.URL == sub.Dashboard, st.URL
+	})
 	if got := existing(t, app); len(got) != 3 {
 		t.Fatalf("while %s runs, its folders are %v; want staging, discovery and local", app, got)
 	}
@@ -102,7 +130,7 @@ func TestEndedApplicationsLeaveNothing(t *testing.T) {
 		t.Fatalf("after stop --wait, %s left %v", app, left)
 	}
 
-	app = submitWait(t, ctx, "--max-attempts", "1", daskSpec(t, 1))
+	app = submitWait(t, ctx, "--max-attempts", "1", daskSpec(t, 1)).AppID
 	pid := amPID(t, app)
 	t.Logf("killing the application master of %s, pid %d", app, pid)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
