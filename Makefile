@@ -21,8 +21,10 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/spindle
 
 # The Java local cluster (MiniDFSCluster + MiniYARNCluster) the tests run against.
+# Quiet and colourless: -q, -Dstyle.color=never, and .mvn/jvm.config's
+# -Djansi.noreset=true (Maven 3.8's jansi prints reset codes even with -B -q).
 minicluster:
-	cd $(MINICLUSTER) && mvn -B -q package -DskipTests
+	cd $(MINICLUSTER) && mvn -B -q -Dstyle.color=never package -DskipTests
 
 # Unit and integration tests together; integration tests start the local
 # Hadoop cluster themselves (once per test binary).

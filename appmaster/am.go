@@ -26,6 +26,7 @@ import (
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/spec"
 )
 
@@ -44,7 +45,11 @@ const (
 	stateRunning   = "running"   // the NodeManager started it
 	stateReady     = "ready"     // the runtime reported the process ready
 	stateCompleted = "completed" // the RM reported it finished
+	stateRetired   = "retired"   // finished after the AM retired it (scale down): not a failure
 )
+
+// ended: the container has finished, whether it failed or was retired.
+func ended(state string) bool { return state == stateCompleted || state == stateRetired }
 
 // container is one YARN container the AM holds.
 type container struct {
@@ -56,6 +61,8 @@ type container struct {
 	// stopping: the AM stopped it on purpose (scale down, kill, shutdown),
 	// so its completion is not a failure.
 	stopping bool
+	// retired: stopped by a scale down; it ends as stateRetired.
+	retired bool
 	// address and dashboard come from the runtime's ready call.
 	address, dashboard string
 	exitStatus         int32
@@ -78,11 +85,51 @@ type service struct {
 	// RM had already served and bring surplus containers.
 	sent   int
 	gaveUp bool // failures passed max_restarts: no more replacements
+	// gaveUpReason says why, for status and diagnostics ("" while not given up).
+	gaveUpReason string
+	// lastFailures are the newest failed containers, newest last.
+	lastFailures []failure
 	// containers not yet completed, by id.
 	live map[string]*container
 }
 
 func (s *service) maxRestarts() int { return s.spec.Restarts() }
+
+// failure is one failed container, kept for the give-up diagnostic.
+type failure struct {
+	id   string
+	exit string // the exit status, or "launch failed"
+	why  string
+}
+
+// keptFailures is how many failures a service remembers.
+const keptFailures = 3
+
+// failsApp: giving up on this service ends the application (always for
+// the scheduler, unless on_give_up is keep_running for a pool).
+func (s *service) failsApp() bool {
+	return s.pool == nil || s.pool.OnGiveUp != spec.OnGiveUpKeepRunning
+}
+
+// giveUpReason names the service, its limit and its last failures: their
+// exit statuses, newest first, then the newest one's diagnostics.
+func (s *service) giveUpReason() string {
+	name := s.name
+	if s.role == "worker" {
+		name = fmt.Sprintf("worker pool %q", s.name)
+	}
+	exits := make([]string, 0, len(s.lastFailures))
+	for i := len(s.lastFailures) - 1; i >= 0; i-- {
+		exits = append(exits, s.lastFailures[i].exit)
+	}
+	msg := fmt.Sprintf("%s gave up after %d failed containers (max_restarts %d); last exit statuses, newest first: %s",
+		name, s.failures, s.maxRestarts(), strings.Join(exits, ", "))
+	if n := len(s.lastFailures); n > 0 {
+		last := s.lastFailures[n-1]
+		msg += fmt.Sprintf("; newest: %s %s", last.id, last.why)
+	}
+	return msg
+}
 
 // AM is the application master.
 type AM struct {
@@ -342,7 +389,8 @@ func (am *AM) resetAsks() {
 // ask is a service's absolute ask: the RM replaces its count each time.
 func (am *AM) ask(s *service) *yarnpb.ResourceRequestProto {
 	r := s.spec.Resources
-	capability := &yarnpb.ResourceProto{Memory: proto.Int64(r.Memory.MiB()), VirtualCores: proto.Int32(int32(r.VCores))}
+	capability := &yarnpb.ResourceProto{Memory: proto.Int64(min(max(r.Memory.MiB(), 0), spec.MaxMemoryMiB)),
+		VirtualCores: proto.Int32(int32(min(max(r.VCores, 0), spec.MaxVCores)))}
 	add := func(name string, v int64) {
 		capability.ResourceValueMap = append(capability.ResourceValueMap, &yarnpb.ResourceInformationProto{
 			Key: proto.String(name), Value: proto.Int64(v),
@@ -363,7 +411,7 @@ func (am *AM) ask(s *service) *yarnpb.ResourceRequestProto {
 		Priority:            &yarnpb.PriorityProto{Priority: proto.Int32(s.priority)},
 		ResourceName:        proto.String("*"),
 		Capability:          capability,
-		NumContainers:       proto.Int32(int32(am.wanted(s))),
+		NumContainers:       proto.Int32(askCount(am.wanted(s))),
 		AllocationRequestId: proto.Int64(s.reqID),
 	}
 	if s.spec.NodeLabel != "" {
@@ -371,6 +419,12 @@ func (am *AM) ask(s *service) *yarnpb.ResourceRequestProto {
 	}
 	return a
 }
+
+// askCount is the container count put in an ask. The RM takes an int32,
+// and one that wraps negative stops the whole queue allocating, for every
+// user, until the RM restarts; so whatever the AM's state, it stays within
+// 0..spec.MaxInstances.
+func askCount(n int) int32 { return int32(min(max(n, 0), spec.MaxInstances)) }
 
 // allocated handles a container the RM granted: it goes to the service whose
 // allocation request id it echoes, or back to the RM if none needs it.
@@ -415,14 +469,14 @@ func (am *AM) launchFailed(c *container, err error) {
 	am.log.Errorf("%s: launching %s failed: %v", c.service.name, c.id, err)
 	c.stopping = true // its completion must not count twice
 	am.release = append(am.release, c.yarn.GetId())
-	am.fail(c, fmt.Sprintf("launch failed: %v", err))
+	am.fail(c, "launch failed", fmt.Sprintf("launch failed: %v", err))
 }
 
 // completed handles the RM's report that a container ended.
 func (am *AM) completed(st *yarnpb.ContainerStatusProto) {
 	id := hadooprpc.ContainerID(st.GetContainerId())
 	c := am.containers[id]
-	if c == nil || c.state == stateCompleted {
+	if c == nil || ended(c.state) {
 		return
 	}
 	c.state = stateCompleted
@@ -432,49 +486,85 @@ func (am *AM) completed(st *yarnpb.ContainerStatusProto) {
 	delete(s.live, id)
 	if am.scheduler.container == id {
 		am.scheduler.Address, am.scheduler.Dashboard, am.scheduler.container = "", "", ""
+		am.workersLeftScheduler()
 	}
 	if c.stopping {
+		if c.retired {
+			c.state = stateRetired
+		}
 		am.log.Infof("%s: %s stopped (exit %d)", s.name, id, c.exitStatus)
 		return
 	}
-	am.fail(c, fmt.Sprintf("exit status %d: %s", c.exitStatus, describeExit(c.diagnostics)))
+	am.fail(c, strconv.Itoa(int(c.exitStatus)), fmt.Sprintf("exit status %d: %s", c.exitStatus, describeExit(c.diagnostics)))
 }
 
-// fail records a failed container and decides: replace it (the absolute
-// ask grows back by itself), give up on a worker pool, or end the
-// application when the scheduler is past its restarts.
-func (am *AM) fail(c *container, why string) {
+// fail records a failed container (exit: its exit status) and decides:
+// replace it (the absolute ask grows back by itself), or, past
+// max_restarts, give up on the service: that ends the application FAILED
+// unless the service is a pool with on_give_up: keep_running.
+func (am *AM) fail(c *container, exit, why string) {
 	s := c.service
 	delete(s.live, c.id)
 	s.failures++
+	s.lastFailures = append(s.lastFailures, failure{id: c.id, exit: exit, why: why})
+	if n := len(s.lastFailures); n > keptFailures {
+		s.lastFailures = s.lastFailures[n-keptFailures:]
+	}
 	am.log.Warnf("%s: container %s failed (%d of max %d restarts): %s", s.name, c.id, s.failures, s.maxRestarts(), why)
 	if max := s.maxRestarts(); max >= 0 && s.failures > max {
+		first := !s.gaveUp
 		s.gaveUp = true
-		msg := fmt.Sprintf("%s: %d containers failed, more than max_restarts %d; last: %s %s", s.name, s.failures, max, c.id, why)
-		am.diagnostics = append(am.diagnostics, msg)
-		if s.role == "scheduler" {
-			am.finishLocked(yarnpb.FinalApplicationStatusProto_APP_FAILED, msg)
+		s.gaveUpReason = s.giveUpReason()
+		if first {
+			am.diagnostics = append(am.diagnostics, s.gaveUpReason)
+		}
+		if s.failsApp() {
+			am.finishLocked(yarnpb.FinalApplicationStatusProto_APP_FAILED, s.gaveUpReason)
+		} else if first {
+			am.log.Errorf("%s (on_give_up: %s: the application keeps running)", s.gaveUpReason, spec.OnGiveUpKeepRunning)
 		}
 	}
 	am.poke()
 }
 
-// ready records a runtime's report that its process is up. A scheduler's
-// address is published for clients and workers.
+// workersLeftScheduler: the scheduler is gone, so no worker is in a Dask
+// cluster until it joins the next one, when its runtime reports it ready
+// again. Called with am.mu held.
+func (am *AM) workersLeftScheduler() {
+	for _, s := range am.services {
+		if s.role == "scheduler" {
+			continue
+		}
+		for _, c := range s.live {
+			if c.state == stateReady {
+				c.state, c.address, c.dashboard = stateRunning, "", ""
+			}
+		}
+	}
+}
+
+// ready records a runtime's report that its process is up: a scheduler
+// wrote its scheduler file, a worker is listed by the scheduler. A
+// scheduler's address is published for clients and workers.
 func (am *AM) ready(ctx context.Context, id, address, dashboard string) error {
 	am.mu.Lock()
 	c := am.containers[id]
-	if c == nil || c.state == stateCompleted {
+	if c == nil || ended(c.state) {
 		am.mu.Unlock()
 		return fmt.Errorf("container %s is not one of this application's live containers", id)
+	}
+	if address == "" {
+		am.mu.Unlock()
+		return fmt.Errorf("a %s's ready call needs its Dask address", c.service.role)
+	}
+	if err := launchenv.CheckLiteral(address); err != nil {
+		// Workers get the address verbatim in their launch context.
+		am.mu.Unlock()
+		return fmt.Errorf("address: %w", err)
 	}
 	c.state, c.address, c.dashboard = stateReady, address, dashboard
 	var publish *schedulerInfo
 	if c.service.role == "scheduler" {
-		if address == "" {
-			am.mu.Unlock()
-			return errors.New("a scheduler's ready call needs its address")
-		}
 		am.scheduler = schedulerInfo{Address: address, Dashboard: dashboard, Generation: am.scheduler.Generation + 1, container: id}
 		if u := discovery.DashboardURL(address, dashboard); u != "" {
 			am.trackingURL = u
@@ -592,8 +682,8 @@ func (am *AM) cleanup(ctx context.Context, final bool) {
 // scale sets a pool's desired size. Going down retires the newest workers
 // through the Dask scheduler first, so their data moves to the others.
 func (am *AM) scale(ctx context.Context, pool string, n int) error {
-	if n < 0 {
-		return fmt.Errorf("instances must not be negative, got %d", n)
+	if err := spec.CheckInstances("instances", int64(n)); err != nil {
+		return err
 	}
 	am.mu.Lock()
 	var s *service
@@ -607,7 +697,7 @@ func (am *AM) scale(ctx context.Context, pool string, n int) error {
 		return fmt.Errorf("%w: no worker pool %q", errNotFound, pool)
 	}
 	s.desired = n
-	s.gaveUp = false
+	s.gaveUp, s.gaveUpReason = false, ""
 	var victims []*container
 	if extra := len(s.live) - n; extra > 0 {
 		all := make([]*container, 0, len(s.live))
@@ -629,7 +719,7 @@ func (am *AM) scale(ctx context.Context, pool string, n int) error {
 		}
 		victims = all[:extra]
 		for _, c := range victims {
-			c.stopping = true
+			c.stopping, c.retired = true, true
 		}
 	}
 	dashboard := am.scheduler.Dashboard
@@ -665,7 +755,7 @@ func (am *AM) kill(ctx context.Context, id string) error {
 	am.mu.Lock()
 	c := am.containers[id]
 	am.mu.Unlock()
-	if c == nil || c.state == stateCompleted {
+	if c == nil || ended(c.state) {
 		return fmt.Errorf("%w: no live container %s", errNotFound, id)
 	}
 	return am.stopContainer(ctx, c)

@@ -9,11 +9,14 @@ import (
 	"testing"
 
 	"github.com/sirupsen/logrus"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-yarn/spindle/hadooprpc"
+	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/spec"
 )
 
-func testAM(t *testing.T) *AM {
+func testAM(t testing.TB) *AM {
 	t.Helper()
 	sp := spec.Default()
 	sp.Workers[0].Instances = 3
@@ -55,14 +58,15 @@ func TestRestartLimits(t *testing.T) {
 	am := testAM(t)
 	sched, workers := am.services[0], am.services[1]
 	*workers.spec.MaxRestarts = 1
+	workers.pool.OnGiveUp = spec.OnGiveUpKeepRunning
 	for i := 0; i < 2; i++ {
-		am.fail(&container{id: "w", service: workers}, "exit 1")
+		am.fail(&container{id: "w", service: workers}, "1", "exit 1")
 	}
 	if !workers.gaveUp || am.finishing != nil {
 		t.Fatalf("worker pool: gaveUp %v, finishing %v", workers.gaveUp, am.finishing)
 	}
 	for i := 0; i <= sched.maxRestarts(); i++ {
-		am.fail(&container{id: "s", service: sched}, "exit 2: boom")
+		am.fail(&container{id: "s", service: sched}, "2", "exit 2: boom")
 	}
 	if am.finishing == nil || !strings.Contains(am.finishing.diagnostics, "boom") {
 		t.Fatalf("scheduler past its restarts must fail the app with the reason, got %+v", am.finishing)
@@ -104,5 +108,40 @@ func TestResourceProto(t *testing.T) {
 	}
 	if _, err := (Resource{URL: "/no/scheme"}).Proto(); err == nil {
 		t.Fatal("a resource without a scheme must be refused")
+	}
+}
+
+// A worker is ready only with the Dask address its scheduler lists, and
+// only while that scheduler lives: when the scheduler's container ends,
+// every worker is back to running until it reports joining the next one.
+func TestWorkersAreReadyOnlyInTheirSchedulersCluster(t *testing.T) {
+	am := testAM(t)
+	sched, workers := am.services[0], am.services[1]
+	cid := func(n int64) *yarnpb.ContainerIdProto {
+		return &yarnpb.ContainerIdProto{Id: proto.Int64(n), AppAttemptId: &yarnpb.ApplicationAttemptIdProto{
+			ApplicationId: &yarnpb.ApplicationIdProto{Id: proto.Int32(1), ClusterTimestamp: proto.Int64(1)}, AttemptId: proto.Int32(1)}}
+	}
+	add := func(s *service, n int64) *container {
+		c := &container{id: hadooprpc.ContainerID(cid(n)), yarn: &yarnpb.ContainerProto{Id: cid(n)}, service: s, state: stateRunning}
+		am.containers[c.id], s.live[c.id] = c, c
+		return c
+	}
+	s, w := add(sched, 1), add(workers, 2)
+	ctx := context.Background()
+	if err := am.ready(ctx, s.id, "tcp://h:8786", "h:8787"); err != nil {
+		t.Fatal(err)
+	}
+	if err := am.ready(ctx, w.id, "", ""); err == nil || w.state == stateReady {
+		t.Fatalf("a worker's ready call without its Dask address: %v, state %s; want refused", err, w.state)
+	}
+	if err := am.ready(ctx, w.id, "tcp://h:4000", ""); err != nil || w.state != stateReady || w.address != "tcp://h:4000" {
+		t.Fatalf("worker ready: %v, state %s, address %q", err, w.state, w.address)
+	}
+	am.completed(&yarnpb.ContainerStatusProto{ContainerId: cid(1), ExitStatus: proto.Int32(137)})
+	if w.state != stateRunning || w.address != "" {
+		t.Fatalf("after the scheduler's container ended the worker is %s at %q; want running with no address", w.state, w.address)
+	}
+	if st := am.status(); st.Services[1].Ready != 0 {
+		t.Fatalf("status counts %d ready workers without a scheduler", st.Services[1].Ready)
 	}
 }

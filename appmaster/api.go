@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	rt "github.com/spindle-yarn/spindle/container"
+	"github.com/spindle-yarn/spindle/spec"
 	"io"
 	"net/http"
 	"strings"
@@ -35,15 +36,29 @@ type Status struct {
 // its package owns the type.
 type SchedulerStatus = rt.SchedulerInfo
 
-// ServiceStatus is one service (the scheduler or a worker pool).
+// ServiceStatus is one service (the scheduler or a worker pool) and how
+// many of its containers are in each stage. `spindle status --json` prints
+// it as it is (documented in the README): keys are added, never renamed.
 type ServiceStatus struct {
-	Name     string `json:"name"`
-	Role     string `json:"role"`
-	Desired  int    `json:"desired"`
-	Live     int    `json:"live"`
-	Ready    int    `json:"ready"`
-	Failures int    `json:"failures"`
-	GaveUp   bool   `json:"gave_up,omitempty"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Desired int    `json:"desired"`
+	// Pending are wanted but not allocated: asked of YARN, or waiting for
+	// the scheduler's address (workers); 0 once given up.
+	Pending int `json:"pending"`
+	// Running are held but not ready yet (allocated, launching, started).
+	Running int `json:"running"`
+	Ready   int `json:"ready"`
+	// Retiring are being stopped by a scale down.
+	Retiring int `json:"retiring"`
+	// Live is every container held: Running + Ready + Retiring.
+	Live     int  `json:"live"`
+	Failures int  `json:"failures"`
+	GaveUp   bool `json:"gave_up"`
+	// GaveUpReason names the limit and the last failures' exit statuses.
+	GaveUpReason string `json:"gave_up_reason"`
+	// OnGiveUp is the pool's on_give_up ("" for the scheduler).
+	OnGiveUp string `json:"on_give_up"`
 }
 
 // ContainerStatus is one container, live or completed.
@@ -58,6 +73,10 @@ type ContainerStatus struct {
 	ExitStatus  *int32    `json:"exit_status,omitempty"`
 	Diagnostics string    `json:"diagnostics,omitempty"`
 }
+
+// Ended reports whether the container has finished: completed, or retired
+// on purpose by a scale down.
+func (c ContainerStatus) Ended() bool { return ended(c.State) }
 
 // ReadyRequest is POST /v1/containers/{id}/ready, from the runtime.
 type ReadyRequest = rt.ReadyRequest
@@ -179,8 +198,9 @@ func (am *AM) controlServer() *http.Server {
 		answer(w, am.kill(r.Context(), r.PathValue("id")))
 	})
 	mux.HandleFunc("POST /v1/scale", func(w http.ResponseWriter, r *http.Request) {
-		var req ScaleRequest
-		if !decode(w, r, &req) {
+		req, err := decodeScale(http.MaxBytesReader(w, r.Body, maxRequestBody))
+		if err != nil {
+			badBody(w, err)
 			return
 		}
 		answer(w, am.scale(r.Context(), req.Pool, req.Instances))
@@ -224,14 +244,74 @@ func answer(w http.ResponseWriter, err error) {
 	}
 }
 
+// maxRequestBody bounds every request body: each is a few dozen bytes.
+const maxRequestBody = 64 << 10
+
+// decode reads a request body that may be empty.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && err != io.EOF {
-		http.Error(w, "bad request body: "+err.Error(), http.StatusBadRequest)
+	if err := decodeJSON(http.MaxBytesReader(w, r.Body, maxRequestBody), v, true); err != nil {
+		badBody(w, err)
 		return false
 	}
 	return true
+}
+
+// decodeJSON reads one JSON value strictly: unknown fields, or anything
+// after the value, are errors; so is an empty body unless emptyOK.
+func decodeJSON(r io.Reader, v any, emptyOK bool) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if err == io.EOF && emptyOK {
+			return nil
+		}
+		if err == io.EOF {
+			return errors.New("the body is empty: send a JSON object")
+		}
+		return err
+	}
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return fmt.Errorf("after the JSON value: %w", err)
+	}
+	return errors.New("more than one JSON value in the body")
+}
+
+// decodeScale reads a POST /v1/scale body: pool and instances, both
+// required (an omitted count must not read as 0 and retire every worker),
+// instances a whole number within spec.MaxInstances (3000000000 once
+// reached the ResourceManager as a negative int32 and blocked the queue).
+func decodeScale(body io.Reader) (ScaleRequest, error) {
+	var raw struct {
+		Pool      *string      `json:"pool"`
+		Instances *json.Number `json:"instances"`
+	}
+	if err := decodeJSON(body, &raw, false); err != nil {
+		return ScaleRequest{}, err
+	}
+	if raw.Pool == nil || raw.Instances == nil {
+		return ScaleRequest{}, errors.New(`pool and instances are required: {"pool": "worker", "instances": 3}`)
+	}
+	n, err := spec.ParseWhole(raw.Instances.String())
+	if err == nil {
+		err = spec.CheckInstances("instances", n)
+	}
+	if err != nil {
+		return ScaleRequest{}, fmt.Errorf("instances: %w", err)
+	}
+	return ScaleRequest{Pool: *raw.Pool, Instances: int(n)}, nil
+}
+
+// badBody answers 413 for a body past maxRequestBody, else 400.
+func badBody(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		http.Error(w, fmt.Sprintf("request body larger than %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
+		return
+	}
+	http.Error(w, "bad request body: "+err.Error(), http.StatusBadRequest)
 }
 
 // status is the AM's view for GET /v1/status.
@@ -245,10 +325,22 @@ func (am *AM) status() Status {
 		st.State = "finishing"
 	}
 	for _, s := range am.services {
-		ss := ServiceStatus{Name: s.name, Role: s.role, Desired: s.desired, Live: len(s.live), Failures: s.failures, GaveUp: s.gaveUp}
+		ss := ServiceStatus{Name: s.name, Role: s.role, Desired: s.desired, Live: len(s.live), Failures: s.failures,
+			GaveUp: s.gaveUp, GaveUpReason: s.gaveUpReason}
+		if s.pool != nil {
+			ss.OnGiveUp = s.pool.OnGiveUp
+		}
+		if !s.gaveUp && s.desired > len(s.live) {
+			ss.Pending = s.desired - len(s.live)
+		}
 		for _, c := range s.live {
-			if c.state == stateReady {
+			switch {
+			case c.retired:
+				ss.Retiring++
+			case c.state == stateReady:
 				ss.Ready++
+			default:
+				ss.Running++
 			}
 		}
 		st.Services = append(st.Services, ss)
@@ -256,7 +348,7 @@ func (am *AM) status() Status {
 	for _, c := range am.containers {
 		cs := ContainerStatus{ID: c.id, Service: c.service.name, State: c.state, Node: hadoopNode(c), NodeHTTP: c.yarn.GetNodeHttpAddress(),
 			Address: c.address, Started: c.started, Diagnostics: c.diagnostics}
-		if c.state == stateCompleted {
+		if ended(c.state) {
 			e := c.exitStatus
 			cs.ExitStatus = &e
 		}

@@ -13,6 +13,10 @@ var stderrTail = regexp.MustCompile(`Last \d+ bytes of stderr :`)
 // ("[2026-11-26 01:17:30.313]Container exited ...").
 var nmBlock = regexp.MustCompile(`(?m)^\[\d{4}-\d\d-\d\d [^\]]*\]`)
 
+// runtimeProgress matches the container runtime's log lines below ERROR
+// (log/slog's text format).
+var runtimeProgress = regexp.MustCompile(`^time=\S+ level=(DEBUG|INFO|WARN) `)
+
 // describeExit turns a NodeManager's diagnostics for a container that
 // exited into one line of an application report: the cause first, whole,
 // then the context, and nothing cut out. The cause is what the container
@@ -67,8 +71,10 @@ func describeExit(diag string) string {
 		}
 	}
 	for i := len(lines) - 1; i >= 0 && cause < 0; i-- {
-		// The runtime's own last words only point at the lines above.
-		if !strings.HasPrefix(lines[i], "spindle: container exits with code") {
+		// The runtime's own last words and its progress log lines (such
+		// as "exiting: child exited on its own") only point at the lines
+		// above, where the child said what went wrong.
+		if !strings.HasPrefix(lines[i], "spindle: container exits with code") && !runtimeProgress.MatchString(lines[i]) {
 			cause = i
 		}
 	}

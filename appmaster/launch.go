@@ -12,6 +12,7 @@ import (
 
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+	"github.com/spindle-yarn/spindle/launchenv"
 )
 
 // EnvLink is the folder name YARN unpacks the environment archive into.
@@ -37,7 +38,7 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		Command: []string{"./spindle", "container", "1><LOG_DIR>/stdout", "2><LOG_DIR>/stderr"},
 	}
 	for _, n := range names {
-		lr, err := resources[n].Proto()
+		lr, err := LocalResource(n, resources[n])
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +56,10 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 			argv = append(argv, "--resources", r)
 		}
 	}
-	cmd, _ := json.Marshal(argv)
+	cmd, err := json.Marshal(argv)
+	if err != nil {
+		return nil, fmt.Errorf("encode the command: %w", err)
+	}
 	env := map[string]string{
 		rt.EnvAMURL:   "http://" + am.controlAddr,
 		rt.EnvAppID:   am.plan.AppID,
@@ -64,7 +68,7 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		// base64: the NodeManager puts env values between double quotes in
 		// its launch script without escaping them.
 		rt.EnvCommand:   base64.StdEncoding.EncodeToString(cmd),
-		rt.EnvStopGrace: "10s",
+		rt.EnvStopGrace: rt.DefaultStopGrace.String(),
 	}
 	if am.plan.Environment != nil {
 		env[rt.EnvEnvDir] = EnvLink
@@ -72,16 +76,13 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 	if s.role == "worker" {
 		env[rt.EnvSchedulerAddress] = am.scheduler.Address
 	}
-	for k, v := range s.spec.Env {
-		env[k] = v
+	// The spec's env goes encoded, as one variable the runtime decodes: the
+	// NodeManager would run it as shell code otherwise.
+	if env[launchenv.UserEnvVar], err = launchenv.Encode(s.spec.Env); err != nil {
+		return nil, fmt.Errorf("%s.env: %w", s.name, err)
 	}
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		launch.Environment = append(launch.Environment, &yarnpb.StringStringMapProto{Key: proto.String(k), Value: proto.String(env[k])})
+	if launch.Environment, err = Environment(env); err != nil {
+		return nil, err
 	}
 
 	creds := credentials.New()
@@ -92,3 +93,38 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 
 // bearer is the Authorization header value for the control secret.
 func bearer(secret []byte) string { return "Bearer " + hex.EncodeToString(secret) }
+
+// Environment is a launch context's environment, checked: the
+// NodeManager writes each value unescaped into its shell script, so every
+// one must be a literal there (user strings travel encoded instead).
+func Environment(env map[string]string) ([]*yarnpb.StringStringMapProto, error) {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]*yarnpb.StringStringMapProto, 0, len(keys))
+	for _, k := range keys {
+		if !launchenv.IsName(k) {
+			return nil, fmt.Errorf("environment variable name %q: %w", k, launchenv.ErrKey)
+		}
+		if err := launchenv.CheckLiteral(env[k]); err != nil {
+			return nil, fmt.Errorf("environment variable %s: %w", k, err)
+		}
+		out = append(out, &yarnpb.StringStringMapProto{Key: proto.String(k), Value: proto.String(env[k])})
+	}
+	return out, nil
+}
+
+// LocalResource is r for the launch context under the link name, checked:
+// the NodeManager writes the name and the localized file's name unescaped
+// into its shell script.
+func LocalResource(name string, r Resource) (*yarnpb.LocalResourceProto, error) {
+	if err := launchenv.CheckLinkName(name); err != nil {
+		return nil, err
+	}
+	if err := launchenv.CheckSource(r.URL); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return r.Proto()
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/spindle-yarn/spindle/client"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+	"github.com/spindle-yarn/spindle/spec"
 )
 
 // The commands that go through the AM's control API.
@@ -25,8 +26,8 @@ func newScaleCmd(e *env) *cobra.Command {
 		Short: "Set the number of workers; scaling down retires workers through Dask first",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("workers") || workers < 0 {
-				return withCode(ExitUsage, fmt.Errorf("--workers N (0 or more) is required"))
+			if !cmd.Flags().Changed("workers") {
+				return withCode(ExitUsage, fmt.Errorf("--workers N (0 to %d) is required", spec.MaxInstances))
 			}
 			if _, err := parseAppID(args[0]); err != nil {
 				return err
@@ -45,7 +46,7 @@ func newScaleCmd(e *env) *cobra.Command {
 		},
 	}
 	f.register(cmd, 30*time.Second)
-	cmd.Flags().IntVar(&workers, "workers", 0, "number of workers wanted")
+	cmd.Flags().Var(newCount(&workers, 0, spec.MaxInstances), "workers", fmt.Sprintf("number of workers wanted (0 to %d)", spec.MaxInstances))
 	cmd.Flags().StringVar(&pool, "pool", "worker", "worker pool to scale")
 	return cmd
 }
@@ -72,7 +73,7 @@ func newContainersCmd(e *env) *cobra.Command {
 				}
 				list := st.Containers[:0]
 				for _, c := range st.Containers {
-					if all || c.State != "completed" {
+					if all || !c.Ended() {
 						list = append(list, c)
 					}
 				}
@@ -83,6 +84,11 @@ func newContainersCmd(e *env) *cobra.Command {
 					}
 					return writeJSON(e.stdout, out)
 				}
+				// Pools first: they show what is wanted but not placed.
+				if err := printPools(e.stdout, st.Services); err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout)
 				t := newTable(e.stdout, "CONTAINER", "SERVICE", "STATE", "NODE", "ADDRESS", "EXIT")
 				for _, c := range list {
 					exit := ""

@@ -76,7 +76,8 @@ func TestTimeout(t *testing.T) {
 	if code != ExitTimeout || !strings.Contains(errOut, "show application_1_0001: no result within --timeout 300ms") {
 		t.Errorf("silent RM: exit %d, stderr %q", code, errOut)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	// Well before the 30s default, with room for a loaded machine.
+	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("took %s despite --timeout 300ms", d)
 	}
 }

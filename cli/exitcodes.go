@@ -28,6 +28,12 @@ const (
 	// ExitInterrupted: Ctrl-C (SIGINT) ended a wait; the application goes
 	// on. 128+2, as shells report a process ended by SIGINT.
 	ExitInterrupted = 130
+	// ExitLogsIncomplete: `spindle logs` printed what it could, but some of
+	// the application's logs are missing: log aggregation disabled, FAILED
+	// or TIME_OUT, a node file unreadable, or a container the application
+	// master or the ResourceManager knows of whose logs were not printed
+	// (its NodeManager unreachable, not serving it). stderr names each.
+	ExitLogsIncomplete = 9
 )
 
 // codedError carries an exit code out of a command.

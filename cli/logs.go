@@ -23,12 +23,6 @@ import (
 	"github.com/spindle-yarn/spindle/yarnlogs"
 )
 
-// ExitLogsIncomplete: `spindle logs` printed what it could, but some of the
-// application's logs are missing (log aggregation disabled, FAILED or
-// TIME_OUT, a node file unreadable, a container's NodeManager not
-// answering); stderr says which.
-const ExitLogsIncomplete = 9
-
 type logsFlags struct {
 	timeout    time.Duration
 	containers []string
@@ -147,6 +141,9 @@ type logsRun struct {
 	ctl    *appmaster.Client // nil until reached; amErr says why not
 	amErr  error
 	amOnce bool
+	// rmListErr: the ResourceManager's container list could not be read,
+	// so containers only it knows of may be missing.
+	rmListErr error
 }
 
 func ended(s yarnpb.YarnApplicationStateProto) bool {
@@ -325,14 +322,7 @@ func (r *logsRun) live(ctx context.Context, rep *yarnpb.ApplicationReportProto) 
 	if err := r.out.Flush(); err != nil {
 		return err
 	}
-	var problems []string
-	for _, pr := range res.Problems {
-		why := pr.Err.Error()
-		if errors.Is(pr.Err, logs.ErrNotOnNode) {
-			why = "its NodeManager no longer has it (it ended); its logs are aggregated once the application ends"
-		}
-		problems = append(problems, fmt.Sprintf("%s on %s: %s", pr.Container, pr.NodeHTTP, why))
-	}
+	problems := liveProblems(res.Problems, r.rmListErr)
 	if r.f.follow {
 		fol := &logs.Follow{Printer: p, HTTP: r.http, Interval: r.f.interval, Warn: r.e.stderr,
 			Containers: func(ctx context.Context) ([]logs.LiveContainer, error) {
@@ -364,7 +354,7 @@ func (r *logsRun) live(ctx context.Context, rep *yarnpb.ApplicationReportProto) 
 		}
 	}
 	if len(problems) > 0 {
-		return withCode(ExitLogsIncomplete, fmt.Errorf("some logs of %s could not be read:\n  %s", r.appID, strings.Join(problems, "\n  ")))
+		return withCode(ExitLogsIncomplete, fmt.Errorf("some logs of %s were not printed:\n  %s", r.appID, strings.Join(problems, "\n  ")))
 	}
 	if len(res.Containers) == 0 {
 		if r.f.follow {
@@ -376,6 +366,24 @@ func (r *logsRun) live(ctx context.Context, rep *yarnpb.ApplicationReportProto) 
 		return res.Check(p.Filter)
 	}
 	return nil
+}
+
+// liveProblems names, one line each, the containers whose logs were not
+// printed and why, and says so when the ResourceManager's list of
+// containers could not be read.
+func liveProblems(ps []logs.ContainerProblem, rmListErr error) []string {
+	var out []string
+	for _, p := range ps {
+		node := p.NodeHTTP
+		if node == "" {
+			node = "an unknown NodeManager"
+		}
+		out = append(out, fmt.Sprintf("%s on %s: %s", p.Container, node, p.Reason()))
+	}
+	if rmListErr != nil {
+		out = append(out, fmt.Sprintf("the ResourceManager's list of containers could not be read, so containers only it knows of may be missing: %v", rmListErr))
+	}
+	return out
 }
 
 // finishFollow prints what containers wrote after the last poll (their
@@ -416,10 +424,12 @@ func (r *logsRun) finishFollow(ctx context.Context, fol *logs.Follow, offsets ma
 }
 
 // liveContainers finds a running application's containers: every running
-// NodeManager's list for the application, and the application master's
-// own list (services, and containers that ended) when it can be reached.
+// NodeManager's list for the application, the ResourceManager's list of the
+// current attempt's containers (so that a container on a NodeManager that
+// does not answer is still named), and the application master's own list
+// (services, and containers that ended) when it can be reached.
 func (r *logsRun) liveContainers(ctx context.Context, rep *yarnpb.ApplicationReportProto) ([]logs.LiveContainer, error) {
-	byID := map[string]*logs.LiveContainer{}
+	var cat logs.Catalog
 	nodes, err := r.c.RM.ClusterNodes(ctx, yarnpb.NodeStateProto_NS_RUNNING, yarnpb.NodeStateProto_NS_UNHEALTHY, yarnpb.NodeStateProto_NS_DECOMMISSIONING)
 	if err != nil {
 		return nil, fmt.Errorf("listing NodeManagers: %w", err)
@@ -450,34 +460,30 @@ func (r *logsRun) liveContainers(ctx context.Context, rep *yarnpb.ApplicationRep
 			}
 			continue
 		}
-		for _, id := range fd.ids {
-			if _, ok := byID[id]; !ok {
-				byID[id] = &logs.LiveContainer{ID: id, NodeHTTP: fd.addr}
+		cat.FromNodeManager(fd.addr, fd.ids)
+	}
+	if att := rep.GetCurrentApplicationAttemptId(); att != nil {
+		rcs, err := r.c.RM.Containers(ctx, att)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
 			}
+			r.rmListErr = err
+		}
+		for _, rc := range rcs {
+			cat.FromRM(hadooprpc.ContainerID(rc.GetContainerId()), rc.GetNodeHttpAddress(),
+				rc.GetContainerState() == yarnpb.ContainerStateProto_C_COMPLETE)
 		}
 	}
 	st, amErr := r.amContainers(ctx, rep)
 	for _, c := range st {
-		lc, ok := byID[c.ID]
-		if !ok {
-			lc = &logs.LiveContainer{ID: c.ID, NodeHTTP: c.NodeHTTP, Completed: c.State == "completed"}
-			byID[c.ID] = lc
-		}
-		lc.Service = c.Service
-		lc.Completed = c.State == "completed"
-	}
-	out := make([]logs.LiveContainer, 0, len(byID))
-	for _, c := range byID {
-		if c.Service == "" && logs.IsAMContainer(c.ID) {
-			c.Service = logs.AppMasterService
-		}
-		out = append(out, *c)
+		cat.FromAM(c.ID, c.NodeHTTP, c.Service, c.State)
 	}
 	amUp := rep.GetYarnApplicationState() == yarnpb.YarnApplicationStateProto_RUNNING && rep.GetRpcPort() > 0
 	if len(r.f.services) > 0 && amErr != nil && amUp {
 		return nil, fmt.Errorf("--service: cannot tell which container runs which service while the application runs without its application master's control API: %w", amErr)
 	}
-	return out, nil
+	return cat.Containers(), nil
 }
 
 // amContainers asks Spindle's application master for its containers; an

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/logs"
 )
 
@@ -21,6 +22,7 @@ func TestJSONSchemas(t *testing.T) {
 		{waitJSON{}, "app_id dashboard_address final_status scheduler_address state"},
 		{addressJSON{}, "app_id dashboard_address path scheduler_address"},
 		{containerJSON{}, "address diagnostics exit_status id node node_http_address service started_at state"},
+		{appmaster.ServiceStatus{}, "desired failures gave_up gave_up_reason live name on_give_up pending ready retiring role running"},
 	}
 	for _, c := range cases {
 		b, err := json.Marshal(c.v)

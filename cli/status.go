@@ -38,11 +38,20 @@ func newStatusCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The AM's view (pools, its diagnostics) is an addition:
+			// without it the report is still worth printing.
+			am, err := amStatus(cmd.Context(), rf.timeout, rep)
+			if err != nil {
+				fmt.Fprintf(e.stderr, "spindle: status: pools not shown: asking the application master: %v\n", err)
+			}
 			a := toAppJSON(rep, time.Now())
 			if asJSON {
-				return writeJSON(e.stdout, a)
+				return writeJSON(e.stdout, toStatusJSON(a, am))
 			}
 			printStatus(e.stdout, a, rep)
+			if am != nil {
+				printAMStatus(e.stdout, am)
+			}
 			return nil
 		},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/spec"
 )
 
@@ -42,6 +43,11 @@ var ErrInvalidSpec = errors.New("invalid application spec")
 func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (string, error) {
 	if err := sp.Validate(); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
+	}
+	// The user name is in every path the NodeManager writes into its
+	// launch script (usercache/<user>/...).
+	if err := launchenv.CheckLiteral(c.User); err != nil {
+		return "", fmt.Errorf("%w: user name %w: set HADOOP_USER_NAME or the spec's user to a plain name", ErrInvalidSpec, err)
 	}
 	binary := o.Binary
 	if binary == "" {
@@ -130,9 +136,9 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 
 	launch := &yarnpb.ContainerLaunchContextProto{
 		Command: []string{"./spindle", "appmaster", "1><LOG_DIR>/stdout", "2><LOG_DIR>/stderr"},
-		Environment: []*yarnpb.StringStringMapProto{
-			{Key: proto.String("HADOOP_USER_NAME"), Value: proto.String(c.User)},
-		},
+	}
+	if launch.Environment, err = appmaster.Environment(map[string]string{"HADOOP_USER_NAME": c.User}); err != nil {
+		return "", fmt.Errorf("%w: user: %w", ErrInvalidSpec, err)
 	}
 	names := make([]string, 0, len(amFiles))
 	for n := range amFiles {
@@ -140,9 +146,9 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		lr, err := amFiles[n].Proto()
+		lr, err := appmaster.LocalResource(n, amFiles[n])
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 		}
 		launch.LocalResources = append(launch.LocalResources, &yarnpb.StringLocalResourceMapProto{Key: proto.String(n), Value: lr})
 	}

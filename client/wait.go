@@ -226,3 +226,9 @@ func (c *Client) controlFor(appID string, rep *yarnpb.ApplicationReportProto) (*
 	base := "http://" + net.JoinHostPort(rep.GetHost(), strconv.Itoa(int(rep.GetRpcPort())))
 	return &appmaster.Client{Base: base, Secret: secret}, nil
 }
+
+// ControlFor is Control for an application whose running report the
+// caller already holds.
+func (c *Client) ControlFor(appID string, rep *yarnpb.ApplicationReportProto) (*appmaster.Client, error) {
+	return c.controlFor(appID, rep)
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
+	"github.com/spindle-yarn/spindle/launchenv"
 )
 
 // Role is what a container runs.
@@ -36,11 +37,24 @@ const (
 	EnvSchedulerAddress = "DASK_SCHEDULER_ADDRESS"
 	EnvEnvDir           = "SPINDLE_ENV"
 	EnvStopGrace        = "SPINDLE_STOP_GRACE"
+	// EnvSchedulerWait bounds how long a worker container waits for a new
+	// scheduler after its own went away (a duration; see SchedulerWait).
+	EnvSchedulerWait = "SPINDLE_SCHEDULER_WAIT"
 )
 
 // Defaults for the Config fields left zero.
 const (
-	DefaultStopGrace      = 10 * time.Second
+	// DefaultStopGrace is long because it only bounds a stop: a Dask
+	// process that exits on SIGTERM ends the wait at once, and a busy
+	// node can take many seconds to close a worker.
+	DefaultStopGrace = 60 * time.Second
+	MaxStopGrace     = time.Hour
+	// DefaultSchedulerWait outlasts any scheduler restart within its
+	// max_restarts: each is a new container (allocation, localization,
+	// Python start). An AM that gives up on the scheduler stops the
+	// workers itself, sooner.
+	DefaultSchedulerWait  = 10 * time.Minute
+	MaxSchedulerWait      = 24 * time.Hour
 	DefaultReadyTimeout   = 120 * time.Second
 	DefaultPollInterval   = 2 * time.Second
 	DefaultAMRetryFor     = 2 * time.Minute
@@ -68,10 +82,17 @@ type Config struct {
 	EnvDir string
 	// Environ is the child's base environment; nil means os.Environ().
 	Environ []string
+	// UserEnv is the spec's env for this service (SPINDLE_USER_ENV, decoded),
+	// set over Environ for the child.
+	UserEnv map[string]string
 
 	StopGrace    time.Duration // SIGTERM to SIGKILL; 0 means DefaultStopGrace
 	ReadyTimeout time.Duration // scheduler: wait for the scheduler file
 	PollInterval time.Duration // worker: GET /v1/scheduler period
+	// SchedulerWait (worker) bounds the wait for a new scheduler after the
+	// worker process exited because its scheduler went away; 0 means
+	// DefaultSchedulerWait.
+	SchedulerWait time.Duration
 	// AMRetryFor bounds how long one AM call is retried (backoff between
 	// tries); AMCallTimeout bounds each try.
 	AMRetryFor    time.Duration
@@ -118,12 +139,24 @@ func configFrom(getenv func(string) string) (Config, error) {
 	} else if err := json.Unmarshal(decodeCommand(raw), &c.Command); err != nil || len(c.Command) == 0 || c.Command[0] == "" {
 		problems = append(problems, fmt.Sprintf(`%s is %q, want a non-empty JSON array of strings such as ["dask","worker"], plain or base64-encoded`, EnvCommand, raw))
 	}
+	if ue, err := launchenv.Decode(getenv(launchenv.UserEnvVar)); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		c.UserEnv = ue
+	}
 	if g := getenv(EnvStopGrace); g != "" {
 		d, err := time.ParseDuration(g)
-		if err != nil || d < 0 {
-			problems = append(problems, fmt.Sprintf("%s is %q, want a duration such as 10s", EnvStopGrace, g))
+		if err != nil || d < 0 || d > MaxStopGrace {
+			problems = append(problems, fmt.Sprintf("%s is %q, want a duration from 0s to %s such as 60s", EnvStopGrace, g, MaxStopGrace))
 		}
 		c.StopGrace = d
+	}
+	if v := getenv(EnvSchedulerWait); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > MaxSchedulerWait {
+			problems = append(problems, fmt.Sprintf("%s is %q, want a duration from 1s to %s such as 10m", EnvSchedulerWait, v, MaxSchedulerWait))
+		}
+		c.SchedulerWait = d
 	}
 	if c.WorkDir == "" {
 		wd, err := os.Getwd()
@@ -164,6 +197,9 @@ func (c *Config) fill() {
 	}
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = DefaultReadyTimeout
+	}
+	if c.SchedulerWait <= 0 {
+		c.SchedulerWait = DefaultSchedulerWait
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval

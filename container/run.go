@@ -18,10 +18,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spindle-yarn/spindle/discovery"
+	"github.com/spindle-yarn/spindle/launchenv"
 )
 
 // ExitRuntimeError is the exit code when the runtime itself fails (bad
@@ -60,6 +62,26 @@ type runtime struct {
 	log *slog.Logger
 	am  *amClient
 	env []string
+
+	mu sync.Mutex
+	// sched is the AM's last answer to GET /v1/scheduler; schedKnown says
+	// there was one.
+	sched      SchedulerInfo
+	schedKnown bool
+}
+
+func (r *runtime) setLatest(info SchedulerInfo) {
+	r.mu.Lock()
+	r.sched, r.schedKnown = info, true
+	r.mu.Unlock()
+}
+
+// latest is the AM's last answer about the scheduler, and whether there
+// was one.
+func (r *runtime) latest() (SchedulerInfo, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sched, r.schedKnown
 }
 
 // ChildArgs is the child's argv: the configured command plus the arguments
@@ -87,7 +109,9 @@ func (r *runtime) run(ctx context.Context) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
-	r.env = append([]string(nil), cfg.Environ...)
+	// The user's variables first, so that activating the environment
+	// prepends to a PATH the spec set, as it did when YARN set them.
+	r.env = launchenv.Apply(cfg.Environ, cfg.UserEnv)
 	if cfg.EnvDir != "" {
 		env, err := activate(ctx, cfg.EnvDir, r.env)
 		if err != nil {
@@ -112,6 +136,8 @@ func (r *runtime) run(ctx context.Context) int {
 		return ExitRuntimeError
 	case err != nil:
 		r.log.Warn("application master not reachable yet; going on", "err", err)
+	default:
+		r.setLatest(info)
 	}
 
 	// A stop asked for during setup: do not start the child at all.
@@ -292,172 +318,4 @@ func (r *runtime) schedulerReady(ctx context.Context, file string) error {
 	}
 	r.log.Info("reported ready to the application master")
 	return nil
-}
-
-func (r *runtime) runWorker(ctx context.Context, sigs <-chan os.Signal, addr string) int {
-	cfg := &r.cfg
-	pollCtx, cancelPoll := context.WithCancel(ctx)
-	defer cancelPoll()
-	addrs := make(chan string)
-	fatal := make(chan error, 1)
-	go r.pollScheduler(pollCtx, addrs, fatal)
-
-	var c *child
-	var done <-chan struct{}
-	readyErr := make(chan error, 1)
-	readyPosted := false
-	st := stopper{r: r}
-	ctxDone := ctx.Done()
-	current, next := "", ""
-	failed := false
-
-	startWorker := func(a string) bool {
-		var err error
-		if c, err = r.start(ChildArgs(*cfg, a)); err != nil {
-			r.log.Error("exiting: cannot start the worker", "err", err)
-			return false
-		}
-		current, done = a, c.done
-		if !readyPosted {
-			readyPosted = true
-			req := ReadyRequest{Service: cfg.Service, Role: cfg.Role}
-			go func() { readyErr <- r.am.ready(pollCtx, cfg.ContainerID, req) }()
-		}
-		return true
-	}
-	if addr != "" {
-		if !startWorker(addr) {
-			return ExitRuntimeError
-		}
-	} else {
-		r.log.Info("no scheduler address yet; waiting for the application master to report one")
-	}
-
-	stop := func(sig syscall.Signal, reason string) (exit bool) {
-		if c == nil {
-			r.log.Info("exiting before the worker started", "reason", reason)
-			return true
-		}
-		if st.kill != nil && next == "" {
-			return false // already stopping; the grace period runs on
-		}
-		next = ""
-		st.reset()
-		st.begin(c, sig, reason)
-		return false
-	}
-	for {
-		select {
-		case s := <-sigs:
-			if stop(toSignal(s), "received "+s.String()) {
-				return 128 + int(toSignal(s))
-			}
-		case <-ctxDone:
-			ctxDone = nil
-			if stop(syscall.SIGTERM, "asked to stop") {
-				return 128 + int(syscall.SIGTERM)
-			}
-		case <-st.killC:
-			st.onKillTimer(c)
-		case err := <-fatal:
-			failed = true
-			r.log.Error("the application master refused the scheduler poll", "err", err)
-			if stop(syscall.SIGTERM, "runtime failure") {
-				return ExitRuntimeError
-			}
-		case err := <-readyErr:
-			var rej *RejectedError
-			switch {
-			case err == nil:
-				r.log.Info("reported ready to the application master")
-			case errors.As(err, &rej):
-				failed = true
-				r.log.Error("the application master refused the ready report", "err", err)
-				stop(syscall.SIGTERM, "runtime failure")
-			case pollCtx.Err() == nil:
-				r.log.Error("could not report the worker ready; it keeps running", "err", err)
-			}
-		case a := <-addrs:
-			if a == current || a == next || st.reason != "" && next == "" {
-				continue // unchanged, already restarting to it, or stopping for good
-			}
-			if c == nil {
-				r.log.Info("scheduler address known", "address", a)
-				if !startWorker(a) {
-					return ExitRuntimeError
-				}
-				continue
-			}
-			r.log.Info("scheduler moved; restarting the worker", "from", current, "to", a)
-			if next == "" {
-				st.begin(c, syscall.SIGTERM, "scheduler moved to "+a)
-			}
-			next = a
-		case <-done:
-			if next != "" {
-				r.log.Info("worker stopped for the restart", "status", c.describe())
-				st.reset()
-				a := next
-				next = ""
-				if !startWorker(a) {
-					return ExitRuntimeError
-				}
-				continue
-			}
-			code := r.finish(c, st.reason)
-			st.reset()
-			if failed {
-				return ExitRuntimeError
-			}
-			return code
-		}
-	}
-}
-
-// pollScheduler sends the AM's scheduler address on addrs every poll
-// interval. Failures are logged (not every one) and polling goes on; a
-// refusal of our credentials is sent on fatal.
-func (r *runtime) pollScheduler(ctx context.Context, addrs chan<- string, fatal chan<- error) {
-	t := time.NewTicker(r.cfg.PollInterval)
-	defer t.Stop()
-	var failingSince time.Time
-	var lastLogged time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		info, err := r.am.scheduler(ctx)
-		var rej *RejectedError
-		switch {
-		case ctx.Err() != nil:
-			return
-		case errors.As(err, &rej) && (rej.Status == 401 || rej.Status == 403):
-			fatal <- err
-			return
-		case err != nil:
-			now := time.Now()
-			if failingSince.IsZero() {
-				failingSince = now
-			}
-			if now.Sub(lastLogged) >= 30*time.Second {
-				lastLogged = now
-				r.log.Warn("cannot ask the application master for the scheduler; the worker keeps running", "failing_for", now.Sub(failingSince).Round(time.Second), "err", err)
-			}
-			continue
-		}
-		if !failingSince.IsZero() {
-			r.log.Info("application master reachable again")
-			failingSince, lastLogged = time.Time{}, time.Time{}
-		}
-		if info.Address == "" {
-			continue // the AM is between schedulers; keep the current one
-		}
-		select {
-		case addrs <- info.Address:
-		case <-ctx.Done():
-			return
-		}
-	}
 }

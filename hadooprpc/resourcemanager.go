@@ -95,6 +95,18 @@ func (rm *ResourceManager) KillApplication(ctx context.Context, id *yarnpb.Appli
 	return resp.GetIsKillCompleted(), nil
 }
 
+// Containers lists an application attempt's containers the ResourceManager
+// knows: while the attempt runs, its live ones (allocated, running), each
+// with its node and the node's web address.
+func (rm *ResourceManager) Containers(ctx context.Context, attempt *yarnpb.ApplicationAttemptIdProto) ([]*yarnpb.ContainerReportProto, error) {
+	resp := &yarnpb.GetContainersResponseProto{}
+	req := &yarnpb.GetContainersRequestProto{ApplicationAttemptId: attempt}
+	if err := rm.ep.call(ctx, yarnpb.MethodGetContainers, req, resp); err != nil {
+		return nil, fmt.Errorf("containers of %s: %w", AttemptID(attempt), err)
+	}
+	return resp.GetContainers(), nil
+}
+
 // ClusterMetrics returns node counts by state.
 func (rm *ResourceManager) ClusterMetrics(ctx context.Context) (*yarnpb.YarnClusterMetricsProto, error) {
 	resp := &yarnpb.GetClusterMetricsResponseProto{}

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -97,5 +101,56 @@ func TestClusterHasTwoRunningNodeManagers(t *testing.T) {
 	}
 	if len(nodes) != 2 {
 		t.Fatalf("want 2 RUNNING NodeManagers, got %d (the JVM saw %+v)", len(nodes), c.NodeManagers)
+	}
+
+	// Each NodeManager's web address answers for that NodeManager (in one
+	// JVM they used to share one Guice pipeline and all answer as the last
+	// one started), and the ResourceManager's for the ResourceManager.
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		id := fmt.Sprintf("%s:%d", n.GetNodeId().GetHost(), n.GetNodeId().GetPort())
+		var info struct {
+			NodeInfo struct {
+				ID string `json:"id"`
+			} `json:"nodeInfo"`
+		}
+		getJSON(t, ctx, "http://"+n.GetHttpAddress()+"/ws/v1/node/info", &info)
+		if info.NodeInfo.ID != id {
+			t.Errorf("NodeManager %s: its web address %s answers as %q", id, n.GetHttpAddress(), info.NodeInfo.ID)
+		}
+		seen[info.NodeInfo.ID] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("the two NodeManagers' web addresses answer as %v", seen)
+	}
+	var rmInfo struct {
+		ClusterInfo struct {
+			State string `json:"state"`
+		} `json:"clusterInfo"`
+	}
+	getJSON(t, ctx, "http://"+c.RMWebAddress+"/ws/v1/cluster/info", &rmInfo)
+	if rmInfo.ClusterInfo.State != "STARTED" {
+		t.Errorf("ResourceManager web address %s: cluster info %+v", c.RMWebAddress, rmInfo)
+	}
+}
+
+func getJSON(t *testing.T, ctx context.Context, url string, v any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %v: %s", url, err, b)
 	}
 }

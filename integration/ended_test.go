@@ -51,26 +51,6 @@ func existing(t *testing.T, app string) []string {
 	return out
 }
 
-// submitted is what `submit --wait --json` prints.
-type submitted struct {
-	AppID     string `json:"app_id"`
-	Address   string `json:"scheduler_address"`
-	Dashboard string `json:"dashboard_address"`
-}
-
-// submitWait submits a Dask application and waits for its address.
-func submitWait(t *testing.T, ctx context.Context, args ...string) submitted {
-	t.Helper()
-	r := spindle(t, ctx, append([]string{"submit", "--wait", "--json", "--binary", spindleBinary(t)}, args...)...)
-	if r.code != 0 {
-		t.Fatalf("submit --wait: exit %d", r.code)
-	}
-	var sub submitted
-	mustJSON(t, r.stdout, &sub)
-	t.Cleanup(func() { spindle(t, context.Background(), "kill", sub.AppID) })
-	return sub
-}
-
 // amPID finds the process of an application's first application master:
 // `spindle appmaster` running in the attempt's first container.
 func amPID(t *testing.T, app string) int {
@@ -96,7 +76,7 @@ func TestEndedApplicationsLeaveNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 
-	sub := submitWait(t, ctx, daskSpec(t, 1))
+	sub := submitWait(t, ctx, "--binary", spindleBinary(t), daskSpec(t, 1))
 	app := sub.AppID
 	// One form of the dashboard's address everywhere: the scheduler
 	// address's host, the dashboard's port.
@@ -130,7 +110,7 @@ func TestEndedApplicationsLeaveNothing(t *testing.T) {
 		t.Fatalf("after stop --wait, %s left %v", app, left)
 	}
 
-	app = submitWait(t, ctx, "--max-attempts", "1", daskSpec(t, 1)).AppID
+	app = submitWait(t, ctx, "--binary", spindleBinary(t), "--max-attempts", "1", daskSpec(t, 1)).AppID
 	pid := amPID(t, app)
 	t.Logf("killing the application master of %s, pid %d", app, pid)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {

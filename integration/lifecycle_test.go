@@ -156,13 +156,13 @@ func TestDaskClusterLifecycle(t *testing.T) {
 	if got := daskSum(t, ctx, sub.Address, 3); got != wantSum {
 		t.Fatalf("sum with 3 workers = %s", got)
 	}
-	before := count(containers(t, ctx, app), "worker", "completed")
 	if r := spindle(t, ctx, "scale", app, "--workers", "1"); r.code != 0 {
 		t.Fatalf("scale 1: exit %d", r.code)
 	}
-	eventually(t, 3*time.Minute, "1 worker left, 2 released", func() (bool, string) {
+	// Workers stopped by a scale down end "retired", not as failures.
+	eventually(t, 3*time.Minute, "1 worker left, 2 retired", func() (bool, string) {
 		cs := containers(t, ctx, app)
-		return count(cs, "worker", "ready") == 1 && count(cs, "worker", "completed") == before+2, summary(cs)
+		return count(cs, "worker", "ready") == 1 && count(cs, "worker", "retired") == 2, summary(cs)
 	})
 
 	// The scheduler dies: the AM restarts it elsewhere, rewrites the
@@ -263,7 +263,9 @@ func TestImpossibleRequests(t *testing.T) {
 	os.WriteFile(big, []byte("workers: [{instances: 1, resources: {memory: 100GiB}}]\n"), 0o644)
 	start := time.Now()
 	r := spindle(t, ctx, "submit", "--wait", "--binary", bin, big)
-	if r.code != 2 || !strings.Contains(r.stderr, "yarn.scheduler.maximum-allocation-mb") || time.Since(start) > 30*time.Second {
+	// The bound catches a hang (the context allows 3 minutes), not a slow
+	// machine.
+	if r.code != 2 || !strings.Contains(r.stderr, "yarn.scheduler.maximum-allocation-mb") || time.Since(start) > 2*time.Minute {
 		t.Fatalf("100GiB worker: exit %d after %s, stderr %q; want exit 2 naming the limit", r.code, time.Since(start), r.stderr)
 	}
 

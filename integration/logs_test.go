@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,23 +216,12 @@ func TestLogsMatchLogsCLI(t *testing.T) {
 }
 
 // TestLiveLogs reads a running application's logs from its NodeManager,
-// then follows it to its end. It starts its own cluster with one
-// NodeManager: in one JVM, MiniYARNCluster's NodeManagers share Guice's
-// servlet pipeline, so every NodeManager web address answers for the last
-// one started and a second NodeManager's containers cannot be read over
-// REST (a test-cluster limitation, not a YARN one).
+// then follows it to its end.
 func TestLiveLogs(t *testing.T) {
-	hadoop.Get(t) // skips under -short
+	useCluster(t)
+	c := hadoop.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{NodeManagers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
-	t.Setenv("HADOOP_CONF_DIR", c.ConfDir)
-	t.Setenv("YARN_CONF_DIR", "")
-	t.Setenv("SPINDLE_HOME", t.TempDir())
 
 	// No shell variables: the NodeManager's launch script expands them.
 	ticks := strings.TrimSpace(strings.Repeat("x ", 10))
@@ -278,6 +269,110 @@ func TestLiveLogs(t *testing.T) {
 	if !strings.HasSuffix(agg, "tick\nbye") || followed != agg {
 		t.Errorf("followed %q, aggregated %q", followed, agg)
 	}
+}
+
+// TestLiveLogsAcrossNodeManagers: a running Dask application with containers
+// on both NodeManagers. `spindle logs` prints every container's logs, each
+// from its own NodeManager, and exits 0. The scheduler's dashboard works
+// (bokeh is in the environment).
+func TestLiveLogsAcrossNodeManagers(t *testing.T) {
+	useCluster(t)
+	bin := spindleBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	// Three 1.5 GiB workers do not fit in one 4 GiB NodeManager: YARN must
+	// use both.
+	const workers = 3
+	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, "--worker-memory", "1536MiB", daskSpec(t, workers))
+	if r.code != 0 {
+		t.Fatalf("submit --wait: exit %d", r.code)
+	}
+	var sub struct {
+		AppID     string `json:"app_id"`
+		Address   string `json:"scheduler_address"`
+		Dashboard string `json:"dashboard_address"`
+	}
+	mustJSON(t, r.stdout, &sub)
+	defer spindle(t, context.Background(), "kill", sub.AppID)
+	if got := daskSum(t, ctx, sub.Address, workers); got != wantSum {
+		t.Fatalf("dask sum = %s", got)
+	}
+	checkDashboard(t, ctx, sub.Dashboard)
+
+	cs := containers(t, ctx, sub.AppID)
+	nodeOf := map[string]string{}
+	nodes := map[string]bool{}
+	for _, c := range cs {
+		if c.State == "completed" {
+			t.Fatalf("container %s completed: %s", c.ID, summary(cs))
+		}
+		nodeOf[c.ID] = c.Node
+		nodes[c.Node] = true
+	}
+	if n := count(cs, "worker", "ready"); n != workers || len(nodes) < 2 {
+		t.Fatalf("want %d ready workers on 2 NodeManagers; have %s on %v", workers, summary(cs), nodes)
+	}
+
+	r = spindle(t, ctx, "logs", sub.AppID, "--file", "stderr")
+	if r.code != 0 {
+		t.Fatalf("spindle logs: exit %d, want 0: %s", r.code, r.stderr)
+	}
+	secs, err := logs.Parse(strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := map[string]string{}
+	for _, s := range secs {
+		printed[s.Container] = s.Node
+		if s.Type != logs.Local {
+			t.Errorf("%s: %s section, want LOCAL", s.Container, s.Type)
+		}
+	}
+	for id, node := range nodeOf {
+		if got, ok := printed[id]; !ok {
+			t.Errorf("%s (on %s): no stderr printed", id, node)
+		} else if got != node {
+			t.Errorf("%s: printed as on %s; it runs on %s", id, got, node)
+		}
+	}
+	am := strings.Replace(sub.AppID, "application_", "container_", 1) + "_01_000001"
+	if _, ok := printed[am]; !ok {
+		t.Errorf("the application master's container %s: no stderr printed", am)
+	}
+}
+
+// checkDashboard fetches the Dask dashboard's /status page: it must answer
+// 200 with the dashboard itself, not distributed's page saying that bokeh
+// is missing. addr is a dashboard address as spindle prints it (host:port,
+// or a URL).
+func checkDashboard(t *testing.T, ctx context.Context, addr string) {
+	t.Helper()
+	hostPort := strings.TrimPrefix(strings.TrimPrefix(addr, "http://"), "https://")
+	hostPort, _, _ = strings.Cut(hostPort, "/")
+	if hostPort == "" {
+		t.Fatalf("no dashboard address (%q)", addr)
+	}
+	url := "http://" + hostPort + "/status"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "needs bokeh") || !strings.Contains(string(body), "<html") {
+		t.Fatalf("GET %s: %s, want 200 and the dashboard page; body starts %q", url, resp.Status, truncate(string(body), 300))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // TestChainScript runs scripts/chain-test.sh, the shell-script chaining of

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spindle-yarn/spindle/yarnlogs"
@@ -20,9 +21,86 @@ type LiveContainer struct {
 	NodeHTTP string
 	// Service is the Spindle service it runs, "" when unknown.
 	Service string
-	// Completed: the application master saw it end.
+	// Completed: the application master or the ResourceManager saw it end.
 	Completed bool
+	// NotStarted: the application master has it allocated or launching,
+	// not yet running, so its NodeManager may have no logs for it yet.
+	NotStarted bool
 }
+
+// Catalog gathers a running application's containers from every source
+// that knows them, so that none is left out silently: each NodeManager's
+// own list (which says where a container really runs), the application
+// master's (services, containers that ended) and the ResourceManager's
+// (every live container of the current attempt, whether or not its
+// NodeManager answers and whether or not the application master can be
+// reached).
+type Catalog struct {
+	byID map[string]*LiveContainer
+}
+
+func (c *Catalog) get(id, nodeHTTP string) *LiveContainer {
+	if c.byID == nil {
+		c.byID = map[string]*LiveContainer{}
+	}
+	lc, ok := c.byID[id]
+	if !ok {
+		lc = &LiveContainer{ID: id}
+		c.byID[id] = lc
+	}
+	if lc.NodeHTTP == "" {
+		lc.NodeHTTP = webAddress(nodeHTTP)
+	}
+	return lc
+}
+
+// FromNodeManager adds the containers the NodeManager at addr lists for
+// the application. Call it before the other sources: a NodeManager's own
+// address is the one to read a container's logs from.
+func (c *Catalog) FromNodeManager(addr string, ids []string) {
+	for _, id := range ids {
+		c.get(id, addr)
+	}
+}
+
+// FromAM adds a container as the application master reports it (state:
+// allocated, launching, running, ready or completed).
+func (c *Catalog) FromAM(id, nodeHTTP, service, state string) {
+	lc := c.get(id, nodeHTTP)
+	lc.Service = service
+	lc.Completed = state == "completed"
+	lc.NotStarted = state == "allocated" || state == "launching"
+}
+
+// FromRM adds a container as the ResourceManager reports it.
+func (c *Catalog) FromRM(id, nodeHTTP string, completed bool) {
+	lc := c.get(id, nodeHTTP)
+	lc.Completed = lc.Completed || completed
+}
+
+// Containers lists what the catalog holds, the application master's
+// containers named as such.
+func (c *Catalog) Containers() []LiveContainer {
+	out := make([]LiveContainer, 0, len(c.byID))
+	for _, lc := range c.byID {
+		if lc.Service == "" && IsAMContainer(lc.ID) {
+			lc.Service = AppMasterService
+		}
+		out = append(out, *lc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// webAddress is a NodeManager web address as host:port: the
+// ResourceManager's container reports put a scheme before it.
+func webAddress(s string) string {
+	s = strings.TrimPrefix(s, "http://")
+	return strings.TrimSuffix(s, "/")
+}
+
+// ErrNoNodeAddress: no source gave the container's NodeManager web address.
+var ErrNoNodeAddress = errors.New("no NodeManager web address is known for it")
 
 // FileKey names one container's log file.
 type FileKey struct{ Container, File string }
@@ -32,7 +110,29 @@ type ContainerProblem struct {
 	Container string
 	NodeHTTP  string
 	Err       error
+	// Completed and NotStarted are the container's, for Reason.
+	Completed, NotStarted bool
 }
+
+// Reason says, for a person, why the container's logs were not printed.
+func (p ContainerProblem) Reason() string {
+	if !errors.Is(p.Err, ErrNotOnNode) && !errors.Is(p.Err, ErrNoLogFiles) {
+		return p.Err.Error()
+	}
+	switch {
+	case p.Completed:
+		return "it ended and its NodeManager no longer serves its logs; they are aggregated once the application ends"
+	case p.NotStarted:
+		return "it has not started on its NodeManager yet, so it has no logs so far"
+	case errors.Is(p.Err, ErrNoLogFiles):
+		return "its NodeManager lists no log files for it, though YARN placed it there (not started yet, the NodeManager lost it, or its logs were removed)"
+	}
+	return "its NodeManager does not know it, though YARN placed it there (not started yet, or the NodeManager lost it)"
+}
+
+// ErrNoLogFiles: the NodeManager answered for the container but listed no
+// log files of its own.
+var ErrNoLogFiles = errors.New("no log files")
 
 // LiveResult is what PrintLive went through.
 type LiveResult struct {
@@ -59,14 +159,17 @@ func (p *Printer) PrintLive(ctx context.Context, hc *http.Client, containers []L
 		if !p.Filter.wantContainer(c.ID, c.Service) {
 			continue
 		}
-		nm := &NodeManager{Addr: c.NodeHTTP, HTTP: hc}
-		err := p.printLiveContainer(ctx, nm, c, res)
+		err := ErrNoNodeAddress
+		if c.NodeHTTP != "" {
+			err = p.printLiveContainer(ctx, &NodeManager{Addr: c.NodeHTTP, HTTP: hc}, c, res)
+		}
 		var we *writeError
 		if errors.As(err, &we) {
 			return res, we.err
 		}
 		if err != nil {
-			res.Problems = append(res.Problems, ContainerProblem{Container: c.ID, NodeHTTP: c.NodeHTTP, Err: err})
+			res.Problems = append(res.Problems, ContainerProblem{Container: c.ID, NodeHTTP: c.NodeHTTP, Err: err,
+				Completed: c.Completed, NotStarted: c.NotStarted})
 		}
 	}
 	return res, nil
@@ -76,6 +179,17 @@ func (p *Printer) printLiveContainer(ctx context.Context, nm *NodeManager, c Liv
 	lists, err := nm.ContainerLogs(ctx, c.ID)
 	if err != nil {
 		return err
+	}
+	local := 0
+	for _, l := range lists {
+		if l.Type == "" || l.Type == Local {
+			local += len(l.Files)
+		}
+	}
+	if local == 0 {
+		// A NodeManager that knows the application but not this container
+		// answers with an empty listing, not a 404.
+		return fmt.Errorf("NodeManager %s lists no log files for it: %w", nm.Addr, ErrNoLogFiles)
 	}
 	for _, l := range lists {
 		if l.Type != "" && l.Type != Local {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -23,6 +24,9 @@ type fakeNM struct {
 	app    string
 	files  map[string]map[string]string // container -> file -> contents
 	gone   map[string]bool              // containers the NM forgot
+	// noFiles: containers the NM answers for with an empty listing, as a
+	// NodeManager that knows the application but not the container does.
+	noFiles map[string]bool
 }
 
 func (f *fakeNM) set(c, file, body string) {
@@ -58,6 +62,10 @@ func (f *fakeNM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"app":{"id":%q,"state":"RUNNING","user":"u","containerids":[%s]}}`, f.app, strings.Join(ids, ","))
 	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "logs":
 		files, ok := f.files[parts[1]]
+		if f.noFiles[parts[1]] {
+			fmt.Fprintf(w, `{"containerLogsInfo":{"logAggregationType":"LOCAL","containerId":%q,"nodeId":%q}}`, parts[1], f.nodeID)
+			return
+		}
 		if !ok || f.gone[parts[1]] {
 			notFound(w, "Unknown container.")
 			return
@@ -99,7 +107,8 @@ func (f *fakeNM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func newFakeNM(t *testing.T) (*fakeNM, string) {
-	f := &fakeNM{nodeID: "host1:45454", app: "application_1_0001", files: map[string]map[string]string{}, gone: map[string]bool{}}
+	f := &fakeNM{nodeID: "host1:45454", app: "application_1_0001", files: map[string]map[string]string{}, gone: map[string]bool{},
+		noFiles: map[string]bool{}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, strings.TrimPrefix(srv.URL, "http://")
@@ -253,4 +262,93 @@ func FuzzAllocationsFromAMLog(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLiveNamesContainersItCannotPrint: an application with containers on
+// two NodeManagers. One NodeManager answers for a container with an empty
+// listing (as one that knows the application, not the container, does),
+// another container is unknown to its NodeManager, and one is on a
+// NodeManager that does not answer at all. Containers known only from the
+// ResourceManager's list are still tried, and each one not printed is a
+// problem with a reason.
+func TestLiveNamesContainersItCannotPrint(t *testing.T) {
+	nmA, addrA := newFakeNM(t)
+	nmB, addrB := newFakeNM(t)
+	nmB.nodeID = "host2:45454"
+	id := func(n int) string { return fmt.Sprintf("container_1_0001_01_%06d", n) }
+	am, w1, w2, w3, w4, w5 := id(1), id(2), id(3), id(4), id(5), id(6)
+	nmA.set(am, "stderr", "am\n")
+	nmA.set(w1, "stderr", "w1\n")
+	nmB.set(w2, "stderr", "w2\n")
+	nmB.noFiles[w3] = true
+	// A NodeManager that refuses connections: a closed test server's address.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadAddr := strings.TrimPrefix(dead.URL, "http://")
+	dead.Close()
+
+	var cat Catalog
+	ctx := context.Background()
+	for _, addr := range []string{addrA, addrB} {
+		ids, err := (&NodeManager{Addr: addr}).AppContainers(ctx, "application_1_0001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat.FromNodeManager(addr, ids)
+	}
+	// The ResourceManager knows every live container; its web addresses
+	// carry a scheme.
+	for c, addr := range map[string]string{am: addrA, w1: addrA, w2: addrB, w3: addrB, w4: addrB, w5: deadAddr} {
+		cat.FromRM(c, "http://"+addr, false)
+	}
+	cs := cat.Containers()
+	if len(cs) != 6 || cs[0].Service != AppMasterService {
+		t.Fatalf("catalog %+v", cs)
+	}
+
+	var out bytes.Buffer
+	res, err := (&Printer{W: &out}).PrintLive(ctx, nil, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs, err := Parse(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := map[string]string{}
+	for _, s := range secs {
+		printed[s.Container] = s.Node
+	}
+	if len(printed) != 3 || printed[w1] != "host1:45454" || printed[w2] != "host2:45454" {
+		t.Errorf("printed %v, want the AM, w1 from host1 and w2 from host2", printed)
+	}
+	reasons := map[string]string{}
+	for _, p := range res.Problems {
+		reasons[p.Container] = p.Reason()
+	}
+	if len(reasons) != 3 {
+		t.Fatalf("problems %+v, want w3, w4 and w5", res.Problems)
+	}
+	if !strings.Contains(reasons[w3], "lists no log files") || !strings.Contains(reasons[w4], "does not know it") {
+		t.Errorf("w3: %q; w4: %q", reasons[w3], reasons[w4])
+	}
+	if !strings.Contains(reasons[w5], deadAddr) || !strings.Contains(reasons[w5], "refused") {
+		t.Errorf("w5: reason %q, want the unreachable NodeManager named", reasons[w5])
+	}
+
+	// What the application master adds: the state decides the reason.
+	cat.FromAM(w3, "", "worker", "launching")
+	cat.FromAM(w4, "", "worker", "completed")
+	cat.FromAM(id(7), "", "worker", "running")
+	res, err = (&Printer{W: io.Discard}).PrintLive(ctx, nil, cat.Containers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons = map[string]string{}
+	for _, p := range res.Problems {
+		reasons[p.Container] = p.Reason()
+	}
+	if !strings.Contains(reasons[w3], "not started") || !strings.Contains(reasons[w4], "it ended") ||
+		!strings.Contains(reasons[id(7)], ErrNoNodeAddress.Error()) {
+		t.Errorf("reasons %q", reasons)
+	}
 }

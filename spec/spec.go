@@ -10,7 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -18,6 +21,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/spindle-yarn/spindle/launchenv"
 )
 
 // Spec is one Dask cluster on YARN.
@@ -64,7 +69,19 @@ type Pool struct {
 	// DaskResources are the worker's abstract Dask resources (--resources),
 	// e.g. {GPU: 1}, so GPU tasks land only on GPU workers.
 	DaskResources map[string]float64 `yaml:"dask_resources" json:"dask_resources,omitempty"`
+	// OnGiveUp is what happens once more than max_restarts containers of
+	// the pool failed: OnGiveUpFail (default) or OnGiveUpKeepRunning.
+	OnGiveUp string `yaml:"on_give_up" json:"on_give_up,omitempty"`
 }
+
+// The values of a pool's on_give_up.
+const (
+	// OnGiveUpFail ends the application FAILED, naming the pool.
+	OnGiveUpFail = "fail"
+	// OnGiveUpKeepRunning keeps the application (and the pool's surviving
+	// workers) running; the pool shows as given up.
+	OnGiveUpKeepRunning = "keep_running"
+)
 
 // Resources of one container.
 type Resources struct {
@@ -105,8 +122,15 @@ func (f *File) UnmarshalYAML(b []byte) error {
 // plain number of MiB (YARN's unit).
 type ByteSize int64
 
-// MiB is the size in whole MiB, rounded up (YARN asks in MiB).
-func (b ByteSize) MiB() int64 { return (int64(b) + (1<<20 - 1)) >> 20 }
+// MiB is the size in whole MiB, rounded up (YARN asks in MiB), without
+// overflowing near MaxInt64.
+func (b ByteSize) MiB() int64 {
+	n := int64(b) >> 20
+	if int64(b)&(1<<20-1) != 0 {
+		n++
+	}
+	return n
+}
 
 func (b ByteSize) String() string {
 	switch {
@@ -203,8 +227,14 @@ func Default() *Spec {
 }
 
 // Parse reads a YAML spec, applies defaults and validates it. Unknown keys
-// are errors.
-func Parse(data []byte, source string) (*Spec, error) {
+// are errors. Relative paths in it are taken from the current directory.
+func Parse(data []byte, source string) (*Spec, error) { return parse(data, source, "") }
+
+// parse is Parse with relative local paths resolved against dir.
+func parse(data []byte, source, dir string) (*Spec, error) {
+	if len(data) > MaxSpecBytes {
+		return nil, tooLarge(source)
+	}
 	s := &Spec{}
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := decodeYAML(data, s); err != nil {
@@ -212,6 +242,7 @@ func Parse(data []byte, source string) (*Spec, error) {
 		}
 	}
 	s.applyDefaults()
+	s.resolvePaths(dir)
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
@@ -226,19 +257,85 @@ func decodeYAML(data []byte, s *Spec) (err error) {
 			err = fmt.Errorf("not valid YAML for a spindle spec (the parser failed: %v)", r)
 		}
 	}()
-	if err := yaml.UnmarshalWithOptions(data, s, yaml.DisallowUnknownField()); err != nil {
-		return errors.New(yaml.FormatError(err, false, true))
+	if err := checkYAMLShape(data); err != nil {
+		return err
+	}
+	if err := yaml.UnmarshalWithOptions(data, s, yaml.DisallowUnknownField(), yaml.CustomUnmarshaler(yamlInt)); err != nil {
+		return &yamlError{msg: yaml.FormatError(err, false, true), err: err}
 	}
 	return nil
 }
 
-// ParseFile reads a YAML spec from a file.
+// yamlError is the library's error with its source excerpt, still
+// matching errors.Is(err, ErrLimit) when a limit was the cause.
+type yamlError struct {
+	msg string
+	err error
+}
+
+func (e *yamlError) Error() string { return e.msg }
+func (e *yamlError) Unwrap() error { return e.err }
+
+// ParseFile reads a YAML spec from a file. Relative paths in it
+// (environment, files) are taken from the file's folder, as docker compose
+// does, so `spindle submit ../job.yaml` finds what sits beside job.yaml.
 func ParseFile(path string) (*Spec, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
-	return Parse(b, path)
+	defer f.Close()
+	b, err := readSpec(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return parse(b, path, filepath.Dir(path))
+}
+
+// readSpec reads at most MaxSpecBytes+1 bytes, so a huge file is refused
+// at once (a 200 MB one took 30 s and 3 GB in the YAML parser to fail).
+func readSpec(r io.Reader, name string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxSpecBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read spec %s: %w", name, err)
+	}
+	if len(b) > MaxSpecBytes {
+		return nil, tooLarge(name)
+	}
+	return b, nil
+}
+
+func tooLarge(name string) error {
+	return fmt.Errorf("spec file %s is larger than %d MiB, %w: a spec holds settings; ship data with files: or the environment",
+		name, MaxSpecBytes>>20, ErrLimit)
+}
+
+// isLocal: a path on this machine, not an hdfs:// URL.
+func isLocal(p string) bool { return p != "" && !strings.HasPrefix(p, "hdfs://") }
+
+// resolvePaths makes relative local paths relative to dir ("" leaves them
+// to the current directory).
+func (s *Spec) resolvePaths(dir string) {
+	if dir == "" {
+		return
+	}
+	resolve := func(p string) string {
+		if isLocal(p) && !filepath.IsAbs(p) {
+			return filepath.Join(dir, p)
+		}
+		return p
+	}
+	s.Environment = resolve(s.Environment)
+	services := []*Service{&s.Scheduler}
+	for i := range s.Workers {
+		services = append(services, &s.Workers[i].Service)
+	}
+	for _, sv := range services {
+		for name, f := range sv.Files {
+			f.Source = resolve(f.Source)
+			sv.Files[name] = f
+		}
+	}
 }
 
 // FromJSON reads the spec as the AM gets it (already validated at submit).
@@ -298,6 +395,9 @@ func (s *Spec) applyDefaults() {
 		if w.MaxRestarts == nil {
 			w.MaxRestarts = intp(10)
 		}
+		if w.OnGiveUp == "" {
+			w.OnGiveUp = OnGiveUpFail
+		}
 	}
 }
 
@@ -310,9 +410,12 @@ func (s *Spec) Validate() error {
 	bad := func(key, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
 	}
-	if s.MaxAttempts < 1 {
-		bad("max_attempts", "must be at least 1, got %d", s.MaxAttempts)
+	limit := func(key string, n, lo, hi int64) {
+		if err := CheckRange(key, n, lo, hi); err != nil {
+			errs = append(errs, err)
+		}
 	}
+	limit("max_attempts", int64(s.MaxAttempts), 1, MaxAttempts)
 	if s.Lifetime < 0 {
 		bad("lifetime", "must not be negative")
 	}
@@ -324,13 +427,11 @@ func (s *Spec) Validate() error {
 	checkRes := func(key string, r Resources) {
 		if r.Memory <= 0 {
 			bad(key+".memory", "must be more than 0, got %s", r.Memory)
+		} else if r.Memory.MiB() > MaxMemoryMiB {
+			errs = append(errs, fmt.Errorf("%s.memory: %s is %w: at most %d MiB", key, r.Memory, ErrLimit, MaxMemoryMiB))
 		}
-		if r.VCores < 1 {
-			bad(key+".vcores", "must be at least 1, got %d", r.VCores)
-		}
-		if r.GPUs < 0 {
-			bad(key+".gpus", "must not be negative")
-		}
+		limit(key+".vcores", int64(r.VCores), 1, MaxVCores)
+		limit(key+".gpus", int64(r.GPUs), 0, MaxGPUs)
 		for name, v := range r.Other {
 			if v < 0 {
 				bad(key+".other."+name, "must not be negative")
@@ -342,13 +443,13 @@ func (s *Spec) Validate() error {
 	}
 	checkService := func(key string, sv Service) {
 		checkRes(key+".resources", sv.Resources)
-		if sv.MaxRestarts != nil && *sv.MaxRestarts < -1 {
-			bad(key+".max_restarts", "must be -1 (always) or more, got %d", *sv.MaxRestarts)
+		if sv.MaxRestarts != nil {
+			limit(key+".max_restarts", int64(*sv.MaxRestarts), -1, MaxRestarts) // -1: always
 		}
 		for name, f := range sv.Files {
 			fk := key + ".files." + name
-			if name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
-				bad(fk, "the name must be a plain file name")
+			if err := launchenv.CheckLinkName(name); err != nil {
+				bad(fk, "%v", err)
 			}
 			if f.Type != "" && f.Type != "file" && f.Type != "archive" {
 				bad(fk+".type", "%q: use file or archive", f.Type)
@@ -359,13 +460,11 @@ func (s *Spec) Validate() error {
 				if _, err := os.Stat(f.Source); err != nil {
 					bad(fk+".source", "%v", err)
 				}
+			} else if err := launchenv.CheckSource(f.Source); err != nil {
+				bad(fk+".source", "%v", err)
 			}
 		}
-		for k := range sv.Env {
-			if k == "" || strings.ContainsAny(k, "= ") {
-				bad(key+".env."+k, "not a valid variable name")
-			}
-		}
+		checkUserStrings(key, sv, bad)
 	}
 	checkRes("application_master", s.AM)
 	checkService("scheduler", s.Scheduler)
@@ -382,12 +481,15 @@ func (s *Spec) Validate() error {
 			bad(fmt.Sprintf("workers[%d].name", i), "%q is used twice (or is 'scheduler')", w.Name)
 		}
 		seen[w.Name] = true
-		if w.Instances < 0 {
-			bad(key+".instances", "must not be negative")
+		if err := CheckInstances(key+".instances", int64(w.Instances)); err != nil {
+			errs = append(errs, err)
 		}
 		checkService(key, w.Service)
+		if w.OnGiveUp != OnGiveUpFail && w.OnGiveUp != OnGiveUpKeepRunning {
+			bad(key+".on_give_up", "%q: use %s or %s", w.OnGiveUp, OnGiveUpFail, OnGiveUpKeepRunning)
+		}
 		for r, v := range w.DaskResources {
-			if v <= 0 || strings.ContainsAny(r, "=, ") {
+			if !(v > 0) || math.IsInf(v, 0) || strings.ContainsAny(r, "=, ") {
 				bad(key+".dask_resources."+r, "needs a name without '=', ',' or spaces and a positive amount")
 			}
 		}
@@ -395,6 +497,15 @@ func (s *Spec) Validate() error {
 	if s.Environment != "" && !strings.HasPrefix(s.Environment, "hdfs://") {
 		if _, err := os.Stat(s.Environment); err != nil {
 			bad("environment", "%v", err)
+		}
+	} else if s.Environment != "" {
+		if err := launchenv.CheckSource(s.Environment); err != nil {
+			bad("environment", "%v", err)
+		}
+	}
+	if s.User != "" {
+		if err := launchenv.CheckLiteral(s.User); err != nil {
+			bad("user", "%v", err)
 		}
 	}
 	return errors.Join(errs...)
@@ -432,4 +543,30 @@ func (p *Pool) DaskResourcesArg() string {
 		parts[i] = k + "=" + strconv.FormatFloat(p.DaskResources[k], 'g', -1, 64)
 	}
 	return strings.Join(parts, ",")
+}
+
+// checkUserStrings: a service's env, command and args reach the container
+// byte for byte (encoded, never through the NodeManager's shell), so they
+// may hold anything a process can receive; env names must be names.
+func checkUserStrings(key string, sv Service, bad func(key, format string, a ...any)) {
+	for k, v := range sv.Env {
+		if err := launchenv.CheckKey(k); err != nil {
+			bad(key+".env", "%v", err)
+		} else if err := launchenv.CheckValue(v); err != nil {
+			bad(key+".env."+k, "%v", err)
+		}
+	}
+	if _, err := launchenv.Encode(sv.Env); errors.Is(err, launchenv.ErrTooLarge) {
+		bad(key+".env", "%v", err)
+	}
+	for i, a := range sv.Command {
+		if err := launchenv.CheckValue(a); err != nil {
+			bad(fmt.Sprintf("%s.command[%d]", key, i), "%v", err)
+		}
+	}
+	for i, a := range sv.Args {
+		if err := launchenv.CheckValue(a); err != nil {
+			bad(fmt.Sprintf("%s.args[%d]", key, i), "%v", err)
+		}
+	}
 }

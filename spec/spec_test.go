@@ -64,6 +64,7 @@ workers:
     resources: {memory: 8GiB, vcores: 4, gpus: 1, other: {yarn.io/fpga: 1}}
     node_label: gpu
     dask_resources: {GPU: 1}
+    on_give_up: keep_running
 `
 	s, err := Parse([]byte(y), "spec.yaml")
 	if err != nil {
@@ -88,7 +89,8 @@ workers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Lifetime != s.Lifetime || back.Workers[1].Resources.Memory != 8<<30 || *back.Scheduler.MaxRestarts != 0 {
+	if back.Lifetime != s.Lifetime || back.Workers[1].Resources.Memory != 8<<30 || *back.Scheduler.MaxRestarts != 0 ||
+		back.Workers[0].OnGiveUp != OnGiveUpFail || back.Workers[1].OnGiveUp != OnGiveUpKeepRunning {
 		t.Fatalf("JSON round trip: %+v", back)
 	}
 }
@@ -104,6 +106,8 @@ func TestBadSpecsNameTheKey(t *testing.T) {
 		{"environment: /no/such/env\nworkers: [{}]", "environment"},
 		{"lifetime: soon\nworkers: [{}]", "not a duration"},
 		{"workers: [{resources: {memory: lots}}]", "not a size"},
+		{"workers: [{on_give_up: retry}]", `workers[worker].on_give_up: "retry": use fail or keep_running`},
+		{"scheduler: {on_give_up: keep_running}\nworkers: [{}]", "on_give_up"},
 	} {
 		_, err := Parse([]byte(c.yaml), "spec.yaml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -98,7 +98,7 @@ func Build(ctx context.Context) error {
 	if !stale(dir, stamp) { // another process built it while we waited
 		return nil
 	}
-	cmd := exec.CommandContext(ctx, "mvn", "-B", "-q", "package", "-DskipTests")
+	cmd := exec.CommandContext(ctx, "mvn", "-B", "-q", "-Dstyle.color=never", "package", "-DskipTests")
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {

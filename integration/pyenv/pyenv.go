@@ -1,5 +1,5 @@
 // Package pyenv gives tests a Python with Dask installed: a virtual
-// environment with pinned dask and distributed, built once with pip and
+// environment with pinned dask, distributed, numpy and bokeh, built once with pip and
 // cached across test runs and test binaries. It owns where that environment
 // lives, how it is keyed and the lock that keeps parallel test binaries
 // from building it at the same time.
@@ -27,10 +27,15 @@ const (
 	DistributedVersion = "2026.8.0"
 	// NumpyVersion: dask.array needs numpy, which dask does not pull in.
 	NumpyVersion = "2.4.6"
+	// BokehVersion: the scheduler's dashboard needs bokeh>=3.1.0, which
+	// distributed does not pull in; without it /status only says so.
+	BokehVersion = "3.9.2"
 )
 
-// Requirements is what pip installs into the environment.
-var Requirements = []string{"dask==" + DaskVersion, "distributed==" + DistributedVersion, "numpy==" + NumpyVersion}
+// Requirements is what pip installs into the environment. They are part of
+// the cache key, so changing one builds a new environment.
+var Requirements = []string{"dask==" + DaskVersion, "distributed==" + DistributedVersion, "numpy==" + NumpyVersion,
+	"bokeh==" + BokehVersion}
 
 // BuildTimeout bounds creating the venv and the pip install.
 const BuildTimeout = 15 * time.Minute
@@ -45,7 +50,7 @@ var (
 	onceErr error
 )
 
-// DaskPython returns the path of a python with dask and distributed at the
+// DaskPython returns the path of a python with dask, distributed, numpy and bokeh at the
 // pinned versions; the `dask` command is beside it in the same bin folder.
 // The base interpreter is $SPINDLE_TEST_PYTHON, else python3 on PATH. The
 // environment lives under $XDG_CACHE_HOME/spindle-test-venv (else the user
@@ -148,14 +153,14 @@ func ensure() (string, error) {
 	return py, nil
 }
 
-// check imports both packages and compares their versions with the pins.
+// check imports the packages and compares their versions with the pins.
 func check(ctx context.Context, py string) error {
 	out, err := exec.CommandContext(ctx, py, "-c",
-		"import dask, distributed; print(dask.__version__, distributed.__version__)").CombinedOutput()
+		"import dask, distributed, bokeh; print(dask.__version__, distributed.__version__, bokeh.__version__)").CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("import dask and distributed with %s: %w\n%s", py, err, tail(out))
+		return fmt.Errorf("import dask, distributed and bokeh with %s: %w\n%s", py, err, tail(out))
 	}
-	want := DaskVersion + " " + DistributedVersion
+	want := DaskVersion + " " + DistributedVersion + " " + BokehVersion
 	if got := strings.TrimSpace(string(out)); got != want {
 		return fmt.Errorf("%s has dask/distributed %q, want %q", py, got, want)
 	}

@@ -25,6 +25,8 @@ import org.apache.hadoop.yarn.api.records.NodeState;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
 import org.apache.hadoop.yarn.server.resourcemanager.rmnode.RMNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Spindle's local Hadoop: one NameNode, one DataNode, one ResourceManager and
@@ -36,6 +38,7 @@ import org.apache.hadoop.yarn.server.resourcemanager.rmnode.RMNode;
  */
 public final class Main {
   static final String READY = "SPINDLE_MINICLUSTER_READY";
+  static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
   public static void main(String[] args) throws Exception {
     Options opts = Options.parse(args);
@@ -83,7 +86,7 @@ public final class Main {
         } catch (IOException ignored) {
           // A broken stdin means our parent is gone: stop as for EOF.
         }
-        System.err.println("spindle-minicluster: stdin closed, stopping");
+        LOG.info("stdin closed, stopping");
         stopRequested.countDown();
       }, "spindle-minicluster-stdin");
       watcher.setDaemon(true);
@@ -242,6 +245,12 @@ public final class Main {
           throw new IOException("NodeManagers not RUNNING within 60s: " + runningNodes() + " of " + opts.nodeManagers);
         }
         Thread.sleep(100);
+      }
+      // Each daemon's web address must answer for that daemon (see
+      // OwnWebPipelines): clients read live logs from each NodeManager.
+      OwnWebPipelines.apply(yarn.getResourceManager());
+      for (int i = 0; i < opts.nodeManagers; i++) {
+        OwnWebPipelines.apply(yarn.getNodeManager(i));
       }
     }
 
