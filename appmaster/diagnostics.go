@@ -31,17 +31,29 @@ func describeExit(diag string) string {
 	// The NodeManager often repeats its "exited with a non-zero exit code"
 	// block; the last one is complete.
 	last := locs[len(locs)-1]
-	tail := diag[last[1]:]
+	tail, after := diag[last[1]:], ""
 	if b := nmBlock.FindStringIndex(tail); b != nil {
-		tail = tail[:b[0]]
+		tail, after = tail[:b[0]], tail[b[0]:]
 	}
 	context := diag[:last[0]]
-	if b := nmBlock.FindAllStringIndex(context, -1); len(b) > 2 {
-		// Drop the middle blocks only when they repeat this very tail.
-		middle := context[b[1][0]:b[len(b)-1][0]]
-		if t := strings.TrimSpace(tail); t != "" && strings.Contains(middle, t) {
-			context = context[:b[1][0]] + context[b[len(b)-1][0]:]
+	// Drop the earlier blocks that only repeat this tail (the NodeManager
+	// often writes its exit block twice); keep every other block.
+	if t := strings.TrimSpace(tail); t != "" {
+		b := nmBlock.FindAllStringIndex(context, -1)
+		var kept strings.Builder
+		prev := 0
+		for i := range b {
+			end := len(context)
+			if i+1 < len(b) {
+				end = b[i+1][0]
+			}
+			if i > 0 && i+1 < len(b) && strings.Contains(context[b[i][0]:end], t) {
+				kept.WriteString(context[prev:b[i][0]])
+				prev = end
+			}
 		}
+		kept.WriteString(context[prev:])
+		context = kept.String()
 	}
 	var lines []string
 	for _, l := range strings.Split(tail, "\n") {
@@ -74,7 +86,7 @@ func describeExit(diag string) string {
 	if len(rest) > 0 {
 		ctx = append(ctx, "its stderr: "+strings.Join(rest, " | "))
 	}
-	if c := oneLine(context); c != "" {
+	if c := oneLine(context + " " + after); c != "" {
 		ctx = append(ctx, "NodeManager: "+c)
 	}
 	if len(ctx) == 0 {

@@ -47,10 +47,45 @@ func TestDescribeExitPythonTraceback(t *testing.T) {
 	}
 }
 
+// TestDescribeExitKeepsWhatFollowsTheStderr: a NodeManager block after the
+// quoted stderr stays, in the context.
+func TestDescribeExitKeepsWhatFollowsTheStderr(t *testing.T) {
+	d := "[2026-11-26 01:17:30.314]Container exited with a non-zero exit code 1. Last 4096 bytes of stderr :\nboom\n\n[2026-11-26 01:17:31.000]Container killed on request. Exit code is 143\n"
+	got := describeExit(d)
+	if !strings.HasPrefix(got, "boom (") || !strings.Contains(got, "Container killed on request. Exit code is 143") {
+		t.Fatalf("describeExit = %q", got)
+	}
+}
+
 func TestDescribeExitWithoutStderrKeepsEverything(t *testing.T) {
 	d := "Container killed on request. Exit code is 137\nContainer exited with a non-zero exit code 137. \nKilled by external signal\n" + strings.Repeat("x", 2000)
 	got := describeExit(d)
 	if !strings.HasPrefix(got, "Container killed on request. Exit code is 137 Container exited") || !strings.HasSuffix(got, strings.Repeat("x", 2000)) {
 		t.Fatalf("describeExit = %q", got)
 	}
+}
+
+// FuzzDescribeExit: whatever a NodeManager sends, describeExit gives one
+// line and loses none of its words.
+func FuzzDescribeExit(f *testing.F) {
+	f.Add("[2026-11-26 01:17:30.313]Exception from container-launch.\nExit code: 1\n\n[2026-11-26 01:17:30.314]Container exited with a non-zero exit code 1. Last 4096 bytes of stderr :\nlevel=ERROR msg=boom\nspindle: container exits with code 1 (see the log lines above)\n")
+	f.Add("Last 1 bytes of stderr :\n[2026-01-01 00:00:00]x\nLast 2 bytes of stderr :")
+	f.Add("Container killed on request. Exit code is 137")
+	f.Fuzz(func(t *testing.T, diag string) {
+		got := describeExit(diag)
+		if strings.Contains(got, "\n") {
+			t.Fatalf("%q has several lines", got)
+		}
+		words := diag
+		if locs := stderrTail.FindAllStringIndex(diag, -1); len(locs) > 0 {
+			// Earlier repeats of the quoted stderr may go; the last one,
+			// and what follows it, stay.
+			words = diag[locs[len(locs)-1][1]:]
+		}
+		for _, w := range strings.Fields(words) {
+			if !strings.Contains(got, w) {
+				t.Fatalf("word %q of %q lost in %q", w, diag, got)
+			}
+		}
+	})
 }

@@ -113,7 +113,12 @@ func newStopCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stop <app-id>",
 		Short: "Stop an application gracefully: containers stop, final status SUCCEEDED",
-		Args:  usageArgs(cobra.ExactArgs(1)),
+		Long: `Asks the application master to stop the containers and end the application with
+final status SUCCEEDED. An application whose application master is not up yet
+(ACCEPTED, e.g. waiting for room in its queue) cannot stop gracefully and would
+start later: it is killed with the diagnostic "stopped before start" (exit 0).
+One that has already ended exits 5.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseAppID(args[0])
 			if err != nil {

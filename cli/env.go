@@ -23,7 +23,7 @@ func newEnvCmd(e *env) *cobra.Command {
 		Use:   "env",
 		Short: "Pack Python environments and manage their cache on HDFS",
 	}
-	cmd.AddCommand(newEnvPackCmd(e), newEnvFingerprintCmd(e), newEnvLsCmd(e), newEnvRmCmd(e))
+	cmd.AddCommand(newEnvPackCmd(e), newEnvFingerprintCmd(e), newEnvLsCmd(e), newEnvRmCmd(e), newEnvPruneCmd(e))
 	return cmd
 }
 

@@ -98,6 +98,7 @@ func (f *logsFlags) run(cmd *cobra.Command, e *env, arg string) error {
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
+	c.Context = ctx // HDFS calls end with it too
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	r := &logsRun{f: f, e: e, c: c, cfg: cfg, id: id, appID: appID, out: out, bounded: bounded,

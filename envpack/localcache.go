@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Archive is a packed environment on local disk.
@@ -35,8 +36,17 @@ type cacheRecord struct {
 
 // PackCached packs srcDir into cacheDir once per fingerprint: when the
 // environment's files are unchanged since the last call it returns the
-// same archive without reading them.
+// same archive without reading them. Each call then prunes the cache to
+// DefaultCacheLimits (best effort: a failure to prune is not the caller's).
 func PackCached(ctx context.Context, srcDir, cacheDir string, opts Options) (*Archive, error) {
+	a, err := packCached(ctx, srcDir, cacheDir, opts)
+	if err == nil {
+		_, _ = PruneLocal(cacheDir, DefaultCacheLimits, time.Now())
+	}
+	return a, err
+}
+
+func packCached(ctx context.Context, srcDir, cacheDir string, opts Options) (*Archive, error) {
 	fp, err := Fingerprint(srcDir, opts)
 	if err != nil {
 		return nil, err
@@ -50,6 +60,9 @@ func PackCached(ctx context.Context, srcDir, cacheDir string, opts Options) (*Ar
 		var rec cacheRecord
 		if json.Unmarshal(b, &rec) == nil {
 			if st, err := os.Stat(arch); err == nil && st.Size() == rec.Size && rec.SHA256 != "" {
+				// The archive's time is when it was last used, for pruning.
+				now := time.Now()
+				_ = os.Chtimes(arch, now, now)
 				return &Archive{Path: arch, SHA256: rec.SHA256, Size: rec.Size, Fingerprint: fp, Reused: true}, nil
 			}
 		}

@@ -91,9 +91,9 @@ func TestDaskOnYARN(t *testing.T) {
 	if !strings.Contains(r.stdout, `"FINISHED"`) || !strings.Contains(r.stdout, `"SUCCEEDED"`) {
 		t.Fatalf("after stop, status is not FINISHED/SUCCEEDED:\n%s", r.stdout)
 	}
-	// The AM cleaned up: no published address, no staging folder.
-	if r := spindle(t, ctx, "address", sub.AppID); r.code != 3 {
-		t.Fatalf("address after stop: exit %d, want 3 (nothing published)", r.code)
+	// The application has ended: address says so (exit 5), no dead address.
+	if r := spindle(t, ctx, "address", sub.AppID); r.code != 5 || r.stdout != "" {
+		t.Fatalf("address after stop: exit %d, stdout %q; want 5 (it has ended)", r.code, r.stdout)
 	}
 	// The AM removes the staging folder right after unregistering.
 	fs := hdfsClient(t, hadoop.Get(t).ConfDir)

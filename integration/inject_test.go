@@ -138,12 +138,13 @@ print(json.dumps({
 
 // submitted is what `spindle submit --wait --json` prints.
 type submitted struct {
-	AppID   string `json:"app_id"`
-	Address string `json:"scheduler_address"`
+	AppID     string `json:"app_id"`
+	Address   string `json:"scheduler_address"`
+	Dashboard string `json:"dashboard_address"`
 }
 
 // submitWait submits and waits for the scheduler's address; any failure
-// ends the test.
+// ends the test. The test's cleanup kills the application.
 func submitWait(t *testing.T, ctx context.Context, args ...string) submitted {
 	t.Helper()
 	r := spindle(t, ctx, append([]string{"submit", "--wait", "--json"}, args...)...)
@@ -152,6 +153,7 @@ func submitWait(t *testing.T, ctx context.Context, args ...string) submitted {
 	}
 	var sub submitted
 	mustJSON(t, r.stdout, &sub)
+	t.Cleanup(func() { spindle(t, context.Background(), "kill", sub.AppID) })
 	return sub
 }
 

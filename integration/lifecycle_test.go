@@ -68,6 +68,21 @@ func summary(cs []appmaster.ContainerStatus) string {
 // runs it with the container's working dir as cwd.
 func killProcess(t *testing.T, containerID, program string) {
 	t.Helper()
+	pid, args := findProcess(func(args []string, cwd string) bool {
+		return strings.Contains(cwd, containerID) && strings.Contains(strings.Join(args, " "), program) && filepath.Base(args[0]) != "spindle"
+	})
+	if pid == 0 {
+		t.Fatalf("no %q process found for %s", program, containerID)
+	}
+	t.Logf("killing pid %d (%s) of %s", pid, strings.Join(args, " "), containerID)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// findProcess returns the first process whose command line and working
+// folder match, and its command line; 0 when none does.
+func findProcess(match func(args []string, cwd string) bool) (int, []string) {
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
@@ -76,17 +91,13 @@ func killProcess(t *testing.T, containerID, program string) {
 		}
 		args := strings.Split(string(cmdline), "\x00")
 		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if strings.Contains(cwd, containerID) && strings.Contains(strings.Join(args, " "), program) && filepath.Base(args[0]) != "spindle" {
+		if match(args, cwd) {
 			var pid int
 			fmt.Sscan(e.Name(), &pid)
-			t.Logf("killing pid %d (%s) of %s", pid, strings.Join(args, " "), containerID)
-			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			return
+			return pid, args
 		}
 	}
-	t.Fatalf("no %q process found for %s", program, containerID)
+	return 0, nil
 }
 
 // TestDaskClusterLifecycle: a worker's process dies and is replaced; the
