@@ -870,3 +870,18 @@ func groupAlive(pgid int) bool {
 	}
 	return false
 }
+
+// TestFailedWorkerEndsItsContainerEvenWithoutScheduler: only Dask's clean
+// exit on a lost scheduler keeps the container; a worker that crashes or is
+// killed while its scheduler is away ends the container with its code, so
+// the AM counts and replaces it.
+func TestFailedWorkerEndsItsContainerEvenWithoutScheduler(t *testing.T) {
+	am := newFakeAM(t, []byte("k"))
+	old := "tcp://" + deadAddress(t)
+	am.setScheduler(old, "", 1)
+	cfg, logs := testConfig(t, am, container.RoleWorker, "container_crash", "sh", "-c", "exit 3")
+	cfg.SchedulerAddress = old
+	if code := start(cfg).wait(t, time.Minute, logs); code != 3 {
+		t.Fatalf("exit %d, want the worker's own 3; log:\n%s", code, logs)
+	}
+}

@@ -231,6 +231,12 @@ func (w *workerLoop) onExit() (int, bool) {
 		}
 		return code, true
 	}
+	if code := c.exitCode(); code != 0 {
+		// Dask's worker exits 0 when its scheduler goes away; a crash or
+		// a kill is the container's failure, whatever the scheduler does.
+		r.log.Info("the worker failed", "status", c.describe(), "exit_code", code)
+		return r.finish(c, ""), true
+	}
 	r.log.Info("the worker exited on its own; checking whether its scheduler went away", "status", c.describe(), "scheduler", w.current)
 	w.exited = c
 	w.probe(w.current)
