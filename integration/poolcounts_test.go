@@ -47,8 +47,13 @@ workers:
 		p := s.pool("big")
 		return p.Desired == 3 && p.Ready == 2 && p.Pending == 1, fmt.Sprintf("%+v", s.Pools)
 	})
-	if r := spindle(t, ctx, "containers", app); r.code != 0 || !regexp.MustCompile(`(?m)^big\s+3\s+1\s+0\s+2\s+0\s`).MatchString(r.stdout) {
+	r = spindle(t, ctx, "containers", app)
+	if r.code != 0 || !regexp.MustCompile(`(?m)^big\s+3\s+1\s+0\s+2\s+0\s`).MatchString(r.stdout) {
 		t.Fatalf("containers does not show big: desired 3, pending 1, ready 2: exit %d\n%s", r.code, r.stdout)
+	}
+	// Ready workers show the Dask address the scheduler knows them by.
+	if n := len(regexp.MustCompile(`(?m)^container_\S+\s+big\s+ready\s+\S+\s+tcp://\S+:\d+\s`).FindAllString(r.stdout, -1)); n != 2 {
+		t.Fatalf("containers shows %d ready big workers with a Dask address, want 2:\n%s", n, r.stdout)
 	}
 	if r := spindle(t, ctx, "status", app); r.code != 0 || !strings.Contains(r.stdout, "big              desired 3, pending 1, running 0, ready 2, failed 0") {
 		t.Fatalf("status does not show the pending worker: exit %d\n%s", r.code, r.stdout)

@@ -64,11 +64,11 @@ func (c *Catalog) FromNodeManager(addr string, ids []string) {
 }
 
 // FromAM adds a container as the application master reports it (state:
-// allocated, launching, running, ready or completed).
+// allocated, launching, running, ready, or ended: completed or retired).
 func (c *Catalog) FromAM(id, nodeHTTP, service, state string) {
 	lc := c.get(id, nodeHTTP)
 	lc.Service = service
-	lc.Completed = state == "completed"
+	lc.Completed = state == "completed" || state == "retired"
 	lc.NotStarted = state == "allocated" || state == "launching"
 }
 
