@@ -5,8 +5,11 @@ import (
 	"errors"
 	"maps"
 	"testing"
+	"time"
 
+	rt "github.com/spindle-yarn/spindle/container"
 	"github.com/spindle-yarn/spindle/launchenv"
+	"github.com/spindle-yarn/spindle/spec"
 )
 
 // A worker's launch context carries the spec's env only encoded: every
@@ -62,5 +65,28 @@ func TestReadyRefusesAHostileAddress(t *testing.T) {
 	}
 	if am.scheduler.Address != "" || c.state != stateRunning {
 		t.Fatalf("a refused address was recorded: %q, state %s", am.scheduler.Address, c.state)
+	}
+}
+
+// A pool's scheduler_wait reaches its runtime (the spec's env does not: it
+// is for the Dask process, and SPINDLE_ names are refused there).
+func TestLaunchContextCarriesSchedulerWait(t *testing.T) {
+	am := testAM(t)
+	am.plan.Binary = Resource{URL: "hdfs://nn:8020/cache/spindle"}
+	am.scheduler.Address = "tcp://h:1"
+	workers := am.services[1]
+	workers.pool.SchedulerWait = spec.Duration(90 * time.Second)
+	launch, err := am.launchContext(workers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ""
+	for _, kv := range launch.GetEnvironment() {
+		if kv.GetKey() == rt.EnvSchedulerWait {
+			got = kv.GetValue()
+		}
+	}
+	if d, err := time.ParseDuration(got); err != nil || d != 90*time.Second {
+		t.Fatalf("%s = %q, want 1m30s", rt.EnvSchedulerWait, got)
 	}
 }

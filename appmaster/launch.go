@@ -7,6 +7,7 @@ import (
 	"fmt"
 	rt "github.com/spindle-yarn/spindle/container"
 	"sort"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -75,6 +76,9 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 	}
 	if s.role == "worker" {
 		env[rt.EnvSchedulerAddress] = am.scheduler.Address
+	}
+	if s.pool != nil && s.pool.SchedulerWait != 0 {
+		env[rt.EnvSchedulerWait] = time.Duration(s.pool.SchedulerWait).String()
 	}
 	// The spec's env goes encoded, as one variable the runtime decodes: the
 	// NodeManager would run it as shell code otherwise.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 )
@@ -23,6 +24,8 @@ const (
 	// own maximum allocation (checked at submit) is usually much lower.
 	MaxVCores    = 1 << 16
 	MaxMemoryMiB = 1 << 31 // 2 PiB: YARN's memory is an int64 of MiB
+	// MaxSchedulerWait bounds a pool's scheduler_wait.
+	MaxSchedulerWait = 24 * time.Hour
 	// MaxSpecBytes is the largest spec file read.
 	MaxSpecBytes = 1 << 20
 	// MaxGPUs bounds one container's GPUs (a device count, like vcores).

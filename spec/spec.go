@@ -72,6 +72,9 @@ type Pool struct {
 	// OnGiveUp is what happens once more than max_restarts containers of
 	// the pool failed: OnGiveUpFail (default) or OnGiveUpKeepRunning.
 	OnGiveUp string `yaml:"on_give_up" json:"on_give_up,omitempty"`
+	// SchedulerWait is how long a worker whose scheduler went away waits
+	// in its container for the next one; 0: the runtime's default (10m).
+	SchedulerWait Duration `yaml:"scheduler_wait" json:"scheduler_wait,omitempty"`
 }
 
 // The values of a pool's on_give_up.
@@ -487,6 +490,9 @@ func (s *Spec) Validate() error {
 		checkService(key, w.Service)
 		if w.OnGiveUp != OnGiveUpFail && w.OnGiveUp != OnGiveUpKeepRunning {
 			bad(key+".on_give_up", "%q: use %s or %s", w.OnGiveUp, OnGiveUpFail, OnGiveUpKeepRunning)
+		}
+		if d := time.Duration(w.SchedulerWait); d != 0 && (d < time.Second || d > MaxSchedulerWait) {
+			bad(key+".scheduler_wait", "%s: use 1s to %s", d, MaxSchedulerWait)
 		}
 		for r, v := range w.DaskResources {
 			if !(v > 0) || math.IsInf(v, 0) || strings.ContainsAny(r, "=, ") {

@@ -108,6 +108,8 @@ func TestBadSpecsNameTheKey(t *testing.T) {
 		{"workers: [{resources: {memory: lots}}]", "not a size"},
 		{"workers: [{on_give_up: retry}]", `workers[worker].on_give_up: "retry": use fail or keep_running`},
 		{"scheduler: {on_give_up: keep_running}\nworkers: [{}]", "on_give_up"},
+		{"workers: [{scheduler_wait: 100ms}]", "workers[worker].scheduler_wait: 100ms: use 1s to 24h0m0s"},
+		{"workers: [{scheduler_wait: 25h}]", "workers[worker].scheduler_wait"},
 	} {
 		_, err := Parse([]byte(c.yaml), "spec.yaml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
