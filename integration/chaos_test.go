@@ -72,21 +72,14 @@ func processesIn(appID string) []string {
 // of its Dask process.
 func killRuntime(t *testing.T, containerID string) bool {
 	t.Helper()
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(cmdline), "\x00")
-		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if strings.Contains(cwd, containerID) && filepath.Base(args[0]) == "spindle" {
-			pid, _ := strconv.Atoi(e.Name())
-			t.Logf("chaos: killing runtime pid %d (%s) of %s", pid, strings.Join(args, " "), containerID)
-			return syscall.Kill(pid, syscall.SIGKILL) == nil
-		}
+	pid, args := findProcess(func(args []string, cwd string) bool {
+		return strings.Contains(cwd, containerID) && filepath.Base(args[0]) == "spindle"
+	})
+	if pid == 0 {
+		return false
 	}
-	return false
+	t.Logf("chaos: killing runtime pid %d (%s) of %s", pid, strings.Join(args, " "), containerID)
+	return syscall.Kill(pid, syscall.SIGKILL) == nil
 }
 
 // TestChaos runs a Dask computation of known result while processes of the
