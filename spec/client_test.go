@@ -82,3 +82,20 @@ func TestClientScriptChecks(t *testing.T) {
 		t.Errorf("a valid client: %v", err)
 	}
 }
+
+// A spec's client: may hold only resources when --script gives the
+// script: ParseFileThen applies it before validating.
+func TestClientScriptFromAFlag(t *testing.T) {
+	dir := t.TempDir()
+	job := filepath.Join(dir, "job.py")
+	os.WriteFile(job, []byte("x"), 0o644)
+	p := filepath.Join(dir, "s.yaml")
+	os.WriteFile(p, []byte("workers: [{instances: 1}]\nclient:\n  resources: {memory: 256MiB}\n"), 0o644)
+	if _, err := ParseFile(p); !errors.Is(err, ErrScript) || !strings.Contains(err.Error(), "client.script") {
+		t.Fatalf("a client without a script: %v", err)
+	}
+	s, err := ParseFileThen(p, func(s *Spec) error { s.Client.Script = job; return nil })
+	if err != nil || s.Client.Script != job || s.Client.Resources.Memory != 256<<20 {
+		t.Fatalf("with the script from a flag: %v %+v", err, s.Client)
+	}
+}
