@@ -72,7 +72,7 @@ type container struct {
 // service is the scheduler or one worker pool.
 type service struct {
 	name     string
-	role     string // "scheduler" or "worker"
+	role     string // "scheduler", "worker" or "client"
 	spec     *spec.Service
 	pool     *spec.Pool // nil for the scheduler
 	reqID    int64      // allocation request id: matches allocations to services
@@ -206,6 +206,9 @@ func New(c Config) *AM {
 		p := &sp.Workers[i]
 		add(&service{name: p.Name, role: "worker", spec: &p.Service, pool: p, desired: p.Instances})
 	}
+	if sp.Client != nil {
+		add(&service{name: spec.ClientService, role: roleClient, spec: &sp.Client.Service, desired: 1})
+	}
 	return am
 }
 
@@ -297,13 +300,13 @@ func (am *AM) interval() time.Duration {
 	return idleHeartbeat
 }
 
-// wanted is how many more containers a service needs. Workers wait for
-// the scheduler's address: they need it at launch.
+// wanted is how many more containers a service needs. Workers and the
+// client wait for the scheduler's address: they need it at launch.
 func (am *AM) wanted(s *service) int {
 	if s.gaveUp {
 		return 0
 	}
-	if s.role == "worker" && am.scheduler.Address == "" {
+	if s.role != "scheduler" && am.scheduler.Address == "" {
 		return 0
 	}
 	n := s.desired - len(s.live)
@@ -487,6 +490,12 @@ func (am *AM) completed(st *yarnpb.ContainerStatusProto) {
 	if am.scheduler.container == id {
 		am.scheduler.Address, am.scheduler.Dashboard, am.scheduler.container = "", "", ""
 		am.workersLeftScheduler()
+	}
+	if s.role == roleClient && !c.stopping {
+		// The runtime's exit report usually ended the application already;
+		// without one, the NodeManager's diagnostics say why.
+		am.clientEndedLocked(c, int(c.exitStatus), describeExit(c.diagnostics))
+		return
 	}
 	if c.stopping {
 		if c.retired {

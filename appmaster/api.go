@@ -81,6 +81,9 @@ func (c ContainerStatus) Ended() bool { return ended(c.State) }
 // ReadyRequest is POST /v1/containers/{id}/ready, from the runtime.
 type ReadyRequest = rt.ReadyRequest
 
+// ExitedRequest is POST /v1/containers/{id}/exited, from a client's runtime.
+type ExitedRequest = rt.ExitedRequest
+
 // ScaleRequest is POST /v1/scale.
 type ScaleRequest struct {
 	Pool      string `json:"pool"`
@@ -193,6 +196,13 @@ func (am *AM) controlServer() *http.Server {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /v1/containers/{id}/exited", func(w http.ResponseWriter, r *http.Request) {
+		var req ExitedRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		answer(w, am.clientExited(r.PathValue("id"), req))
 	})
 	mux.HandleFunc("POST /v1/containers/{id}/kill", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, am.kill(r.Context(), r.PathValue("id")))

@@ -48,6 +48,9 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 
 	argv := append([]string{}, s.spec.Command...)
 	argv = append(argv, s.spec.Args...)
+	if s.role == roleClient {
+		argv = am.plan.Spec.Client.Argv()
+	}
 	if s.pool != nil {
 		// Dask's worker defaults (all cores, all memory of the node) are
 		// wrong inside a container: use what YARN granted.
@@ -74,7 +77,7 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 	if am.plan.Environment != nil {
 		env[rt.EnvEnvDir] = EnvLink
 	}
-	if s.role == "worker" {
+	if s.role != "scheduler" {
 		env[rt.EnvSchedulerAddress] = am.scheduler.Address
 	}
 	if s.pool != nil && s.pool.SchedulerWait != 0 {

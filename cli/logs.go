@@ -52,7 +52,7 @@ Exits 9 after printing what it could when some logs are missing (stderr says whi
 	fl := cmd.Flags()
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after this long, including waiting for log aggregation (with --follow: default none, follow until the application ends)")
 	fl.StringSliceVar(&f.containers, "container", nil, "only these containers (repeatable, or comma-separated)")
-	fl.StringSliceVar(&f.services, "service", nil, "only containers of these services: scheduler, a worker pool's name, appmaster")
+	fl.StringSliceVar(&f.services, "service", nil, "only containers of these services: scheduler, a worker pool's name, client (a --script), appmaster")
 	fl.StringSliceVar(&f.files, "file", nil, "only these log files, e.g. stderr (repeatable, or comma-separated)")
 	fl.IntVar(&f.tail, "tail", 0, "only the last N lines of each file (0: all)")
 	fl.BoolVarP(&f.follow, "follow", "f", false, "while the application runs, keep printing what its containers append until it ends")

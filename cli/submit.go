@@ -15,6 +15,7 @@ import (
 
 func newSubmitCmd(e *env) *cobra.Command {
 	var f appFlags
+	var sf scriptFlags
 	var o struct {
 		name, queue, env, binary string
 		tags                     []string
@@ -25,24 +26,34 @@ func newSubmitCmd(e *env) *cobra.Command {
 		wait                     bool
 	}
 	cmd := &cobra.Command{
-		Use:   "submit [SPEC.yaml]",
+		Use:   "submit [SPEC.yaml] [--script FILE [-- ARGS...]]",
 		Short: "Start a Dask cluster on YARN; prints the application id",
 		Long: `Stages what the application needs on HDFS, submits it and prints its id on stdout.
 With --wait it returns once the Dask scheduler's address is published, or fails at
 once with YARN's diagnostics when YARN has failed the application.
-Flags override the spec file; without a file the default is a scheduler and two workers.`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+Flags override the spec file; without a file the default is a scheduler and two workers.
+With --script, the Python script runs inside the application once the scheduler is up
+(DASK_SCHEDULER_ADDRESS set, so Client() connects); the application ends when it ends,
+SUCCEEDED on exit 0, else FAILED with its last stderr lines. Its arguments go after --,
+byte for byte: spindle submit --script job.py -- --input data.csv`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			specFile, scriptArgs, hasArgs, err := submitArgs(args, cmd.ArgsLenAtDash(), cmd.Flags().Changed("script"))
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			fl := cmd.Flags()
+			script := func(sp *spec.Spec) error { return sf.apply(fl, sp, scriptArgs, hasArgs) }
 			var sp *spec.Spec
-			var err error
-			if len(args) == 1 {
-				if sp, err = spec.ParseFile(args[0]); err != nil {
+			if specFile != "" {
+				if sp, err = spec.ParseFileThen(specFile, script); err != nil {
 					return withCode(ExitUsage, err)
 				}
 			} else {
 				sp = spec.Default()
+				if err := script(sp); err != nil {
+					return withCode(ExitUsage, err)
+				}
 			}
-			fl := cmd.Flags()
 			if fl.Changed("name") {
 				sp.Name = o.name
 			}
@@ -123,6 +134,7 @@ Flags override the spec file; without a file the default is a scheduler and two 
 	fl.BoolVar(&o.wait, "wait", false, "wait until the Dask scheduler's address is published")
 	fl.StringVar(&o.binary, "binary", "", "the spindle binary to ship (default: this one)")
 	_ = fl.MarkHidden("binary")
+	sf.register(fl)
 	return cmd
 }
 

@@ -94,12 +94,16 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		}
 		plan.Environment = &env
 	}
-	services := map[string]*spec.Service{"scheduler": &sp.Scheduler}
+	services := map[string]map[string]spec.File{"scheduler": sp.Scheduler.Files}
 	for i := range sp.Workers {
-		services[sp.Workers[i].Name] = &sp.Workers[i].Service
+		services[sp.Workers[i].Name] = sp.Workers[i].Files
 	}
-	for name, sv := range services {
-		files, err := c.stageFiles(fs, staging, name, sv.Files)
+	if sp.Client != nil {
+		// The script travels like any file of the client's container.
+		services[spec.ClientService] = sp.Client.StagedFiles()
+	}
+	for name, sf := range services {
+		files, err := c.stageFiles(fs, staging, name, sf)
 		if err != nil {
 			return "", err
 		}
@@ -211,6 +215,9 @@ func checkFits(sp *spec.Spec, max *yarnpb.ResourceProto) error {
 	check("scheduler.resources", sp.Scheduler.Resources)
 	for _, w := range sp.Workers {
 		check("workers["+w.Name+"].resources", w.Resources)
+	}
+	if sp.Client != nil {
+		check("client.resources", sp.Client.Resources)
 	}
 	return errors.Join(errs...)
 }

@@ -21,6 +21,13 @@ type ReadyRequest struct {
 	DashboardAddress string `json:"dashboard_address"` // host:port; may be empty
 }
 
+// ExitedRequest is the body of POST {AM}/v1/containers/{id}/exited: a
+// client script ended, with its exit code and the tail of its stderr.
+type ExitedRequest struct {
+	ExitCode   int    `json:"exit_code"`
+	StderrTail string `json:"stderr_tail"`
+}
+
 // SchedulerInfo is the answer of GET {AM}/v1/scheduler.
 type SchedulerInfo struct {
 	Address          string `json:"address"` // "" while no scheduler is known
@@ -129,6 +136,10 @@ func (a *amClient) retried(ctx context.Context, method, path string, in, out any
 
 func (a *amClient) ready(ctx context.Context, containerID string, r ReadyRequest) error {
 	return a.retried(ctx, http.MethodPost, "/v1/containers/"+url.PathEscape(containerID)+"/ready", r, nil)
+}
+
+func (a *amClient) exited(ctx context.Context, containerID string, r ExitedRequest) error {
+	return a.retried(ctx, http.MethodPost, "/v1/containers/"+url.PathEscape(containerID)+"/exited", r, nil)
 }
 
 // scheduler makes one GET /v1/scheduler; polling is its retry.

@@ -22,6 +22,8 @@ type Role string
 const (
 	RoleScheduler Role = "scheduler"
 	RoleWorker    Role = "worker"
+	// RoleClient runs the user's script once (spindle submit --script).
+	RoleClient Role = "client"
 )
 
 // SecretAlias names the AM control secret in the container's token file.
@@ -131,8 +133,8 @@ func configFrom(getenv func(string) string) (Config, error) {
 	need(EnvService, c.Service)
 	need("CONTAINER_ID", c.ContainerID)
 	need("NM_HOST", c.Host)
-	if c.Role != RoleScheduler && c.Role != RoleWorker {
-		problems = append(problems, fmt.Sprintf("%s is %q, want %q or %q", EnvRole, c.Role, RoleScheduler, RoleWorker))
+	if c.Role != RoleScheduler && c.Role != RoleWorker && c.Role != RoleClient {
+		problems = append(problems, fmt.Sprintf("%s is %q, want %q, %q or %q", EnvRole, c.Role, RoleScheduler, RoleWorker, RoleClient))
 	}
 	if raw := getenv(EnvCommand); raw == "" {
 		problems = append(problems, EnvCommand+" is not set")

@@ -154,6 +154,9 @@ func (r *runtime) run(ctx context.Context) int {
 	if cfg.Role == RoleScheduler {
 		return r.runScheduler(ctx, sigs)
 	}
+	if cfg.Role == RoleClient {
+		return r.runClient(ctx, sigs, info.Address)
+	}
 	addr := cfg.SchedulerAddress
 	if addr == "" {
 		addr = info.Address

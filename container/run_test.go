@@ -38,10 +38,12 @@ type fakeAM struct {
 	readies      map[string][]container.ReadyRequest // every ready call, by container id
 	unauthorized int
 	readyCh      chan string // container IDs, as they report ready
+	exits        map[string][]container.ExitedRequest
 }
 
 func newFakeAM(t *testing.T, secret []byte) *fakeAM {
-	a := &fakeAM{secret: secret, readies: map[string][]container.ReadyRequest{}, readyCh: make(chan string, 16)}
+	a := &fakeAM{secret: secret, readies: map[string][]container.ReadyRequest{}, readyCh: make(chan string, 16),
+		exits: map[string][]container.ExitedRequest{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/containers/{id}/ready", func(w http.ResponseWriter, r *http.Request) {
 		var req container.ReadyRequest
@@ -56,6 +58,17 @@ func newFakeAM(t *testing.T, secret []byte) *fakeAM {
 		case a.readyCh <- r.PathValue("id"):
 		default: // waiters poll too
 		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /v1/containers/{id}/exited", func(w http.ResponseWriter, r *http.Request) {
+		var req container.ExitedRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		a.mu.Lock()
+		a.exits[r.PathValue("id")] = append(a.exits[r.PathValue("id")], req)
+		a.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /v1/scheduler", func(w http.ResponseWriter, r *http.Request) {

@@ -43,6 +43,48 @@ type Spec struct {
 	AM        Resources `yaml:"application_master" json:"application_master"`
 	Scheduler Service   `yaml:"scheduler" json:"scheduler"`
 	Workers   []Pool    `yaml:"workers" json:"workers"`
+	// Client is a Python script run inside the application once the
+	// scheduler is up (`spindle submit --script`); its end ends the
+	// application. nil: none.
+	Client *Client `yaml:"client" json:"client,omitempty"`
+}
+
+// ClientService is the name of the script's service (logs, containers).
+const ClientService = "client"
+
+// MaxScriptBytes bounds the script file: it is code, not data (ship data
+// with files: or the environment).
+const MaxScriptBytes = 16 << 20
+
+// Client is the user's script: `python <script> <args...>` (Command
+// defaults to ["python"]; Args are the script's own arguments), run once,
+// in the shipped environment, with DASK_SCHEDULER_ADDRESS set.
+type Client struct {
+	// Script is a local file, shipped through the staging folder under its
+	// base name.
+	Script  string `yaml:"script" json:"script"`
+	Service `yaml:",inline" json:",inline"`
+}
+
+// ScriptName is the script's file name in the container's working dir.
+func (c *Client) ScriptName() string { return filepath.Base(c.Script) }
+
+// Argv is the script's command line: Command, the script, Args.
+func (c *Client) Argv() []string {
+	argv := append([]string{}, c.Command...)
+	argv = append(argv, c.ScriptName())
+	return append(argv, c.Args...)
+}
+
+// StagedFiles are the files the client's container gets: its files and
+// the script.
+func (c *Client) StagedFiles() map[string]File {
+	out := make(map[string]File, len(c.Files)+1)
+	for k, v := range c.Files {
+		out[k] = v
+	}
+	out[c.ScriptName()] = File{Source: c.Script}
+	return out
 }
 
 // Service is how one kind of container runs.
@@ -231,10 +273,10 @@ func Default() *Spec {
 
 // Parse reads a YAML spec, applies defaults and validates it. Unknown keys
 // are errors. Relative paths in it are taken from the current directory.
-func Parse(data []byte, source string) (*Spec, error) { return parse(data, source, "") }
+func Parse(data []byte, source string) (*Spec, error) { return parse(data, source, "", nil) }
 
 // parse is Parse with relative local paths resolved against dir.
-func parse(data []byte, source, dir string) (*Spec, error) {
+func parse(data []byte, source, dir string, adjust func(*Spec) error) (*Spec, error) {
 	if len(data) > MaxSpecBytes {
 		return nil, tooLarge(source)
 	}
@@ -246,6 +288,11 @@ func parse(data []byte, source, dir string) (*Spec, error) {
 	}
 	s.applyDefaults()
 	s.resolvePaths(dir)
+	if adjust != nil {
+		if err := adjust(s); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
@@ -282,7 +329,12 @@ func (e *yamlError) Unwrap() error { return e.err }
 // ParseFile reads a YAML spec from a file. Relative paths in it
 // (environment, files) are taken from the file's folder, as docker compose
 // does, so `spindle submit ../job.yaml` finds what sits beside job.yaml.
-func ParseFile(path string) (*Spec, error) {
+func ParseFile(path string) (*Spec, error) { return ParseFileThen(path, nil) }
+
+// ParseFileThen is ParseFile with adjust applied before validation, so
+// that flags can complete the file (e.g. --script for a client: section
+// holding only resources).
+func ParseFileThen(path string, adjust func(*Spec) error) (*Spec, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read spec: %w", err)
@@ -292,7 +344,7 @@ func ParseFile(path string) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parse(b, path, filepath.Dir(path))
+	return parse(b, path, filepath.Dir(path), adjust)
 }
 
 // readSpec reads at most MaxSpecBytes+1 bytes, so a huge file is refused
@@ -333,6 +385,10 @@ func (s *Spec) resolvePaths(dir string) {
 	for i := range s.Workers {
 		services = append(services, &s.Workers[i].Service)
 	}
+	if s.Client != nil {
+		services = append(services, &s.Client.Service)
+		s.Client.Script = resolve(s.Client.Script)
+	}
 	for _, sv := range services {
 		for name, f := range sv.Files {
 			f.Source = resolve(f.Source)
@@ -354,6 +410,10 @@ func FromJSON(b []byte) (*Spec, error) {
 
 // JSON is the spec as shipped to the AM.
 func (s *Spec) JSON() ([]byte, error) { return json.MarshalIndent(s, "", "  ") }
+
+// FillDefaults sets what is left unset to its default (after a caller,
+// such as a flag, added a part of the spec).
+func (s *Spec) FillDefaults() { s.applyDefaults() }
 
 func (s *Spec) applyDefaults() {
 	if s.Name == "" {
@@ -400,6 +460,12 @@ func (s *Spec) applyDefaults() {
 		}
 		if w.OnGiveUp == "" {
 			w.OnGiveUp = OnGiveUpFail
+		}
+	}
+	if s.Client != nil {
+		fill(&s.Client.Service, 1<<30, []string{"python"})
+		if s.Client.MaxRestarts == nil {
+			s.Client.MaxRestarts = intp(0) // a script runs once
 		}
 	}
 }
@@ -500,6 +566,13 @@ func (s *Spec) Validate() error {
 			}
 		}
 	}
+	if s.Client != nil {
+		if seen[ClientService] {
+			bad("workers", "a pool may not be named %q when the spec has a client script", ClientService)
+		}
+		checkService(ClientService, s.Client.Service)
+		errs = append(errs, s.Client.check()...)
+	}
 	if s.Environment != "" && !strings.HasPrefix(s.Environment, "hdfs://") {
 		if _, err := os.Stat(s.Environment); err != nil {
 			bad("environment", "%v", err)
@@ -518,6 +591,44 @@ func (s *Spec) Validate() error {
 }
 
 func intp(n int) *int { return &n }
+
+// ErrScript: the client script cannot be run as given.
+var ErrScript = errors.New("bad client script")
+
+// check validates what only a client has: the script file (exists, a
+// regular file, at most MaxScriptBytes), its name as a link, and that it
+// runs once.
+func (c *Client) check() []error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %w: %s", key, ErrScript, fmt.Sprintf(format, a...)))
+	}
+	if c.MaxRestarts != nil && *c.MaxRestarts != 0 {
+		bad("client.max_restarts", "%d: a script runs once and is never restarted; leave it unset or 0", *c.MaxRestarts)
+	}
+	switch fi, err := os.Stat(c.Script); {
+	case c.Script == "":
+		bad("client.script", "missing: give the Python file to run")
+		return errs
+	case !isLocal(c.Script):
+		bad("client.script", "%s: give a local file (it is shipped through the staging folder)", c.Script)
+		return errs
+	case err != nil:
+		bad("client.script", "%v", err)
+	case !fi.Mode().IsRegular():
+		bad("client.script", "%s is not a regular file", c.Script)
+	case fi.Size() > MaxScriptBytes:
+		bad("client.script", "%s is %d bytes, more than %d MiB: ship data with files: or the environment", c.Script, fi.Size(), MaxScriptBytes>>20)
+	}
+	name := c.ScriptName()
+	if err := launchenv.CheckLinkName(name); err != nil {
+		bad("client.script", "its file name %v (rename the file)", err)
+	}
+	if _, dup := c.Files[name]; dup || name == "spindle" || name == "environment" {
+		bad("client.script", "its file name %q is also a file of the container (client.files, spindle, environment): rename one", name)
+	}
+	return errs
+}
 
 // Restarts is MaxRestarts with its default resolved (-1: unlimited).
 func (sv *Service) Restarts() int {
