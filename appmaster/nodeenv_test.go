@@ -7,8 +7,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	rt "github.com/spindle-yarn/spindle/container"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
+	"github.com/spindle-yarn/spindle/launchenv"
+	"github.com/spindle-yarn/spindle/nodeenv"
 )
 
 // envDiag is what a NodeManager reports for a container whose runtime
@@ -52,6 +55,38 @@ func TestUnusableEnvironmentFailsAtOnce(t *testing.T) {
 	for _, want := range []string{"scheduler gave up without retrying", "venv:///no/such", "node node7:8041", "/no/such/bin/python: stat"} {
 		if !strings.Contains(am.finishing.diagnostics, want) {
 			t.Fatalf("diagnostics lack %q: %s", want, am.finishing.diagnostics)
+		}
+	}
+}
+
+// An environment on the nodes reaches the container encoded, whatever its
+// path holds, and nothing is localized for it.
+func TestLaunchContextEncodesNodeEnv(t *testing.T) {
+	am := testAM(t)
+	am.plan.Binary = Resource{URL: "hdfs://nn:8020/cache/spindle"}
+	am.plan.Spec.Environment = `venv:///opt/"$(id)"/{{x}}`
+	launch, err := am.launchContext(am.services[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for _, kv := range launch.GetEnvironment() {
+		if err := launchenv.CheckLiteral(kv.GetValue()); err != nil {
+			t.Errorf("%s=%q reaches the launch script verbatim: %v", kv.GetKey(), kv.GetValue(), err)
+		}
+		if kv.GetKey() == rt.EnvNodeEnv {
+			got = kv.GetValue()
+		}
+		if kv.GetKey() == rt.EnvEnvDir {
+			t.Errorf("%s set for an environment on the nodes", rt.EnvEnvDir)
+		}
+	}
+	if u, err := nodeenv.Decode(got); err != nil || u.String() != am.plan.Spec.Environment {
+		t.Fatalf("%s = %q decodes to %v, %v", rt.EnvNodeEnv, got, u, err)
+	}
+	for _, lr := range launch.GetLocalResources() {
+		if lr.GetKey() == EnvLink {
+			t.Fatalf("an environment on the nodes is localized: %v", lr)
 		}
 	}
 }

@@ -61,3 +61,25 @@ func TestNodeEnvMissingIsFinal(t *testing.T) {
 		t.Fatalf("log does not say the import failed:\n%s", logs2)
 	}
 }
+
+// TestConfigReadsNodeEnv: SPINDLE_NODE_ENV is read back checked, as the
+// AM encoded it; a malformed one is a configuration error naming it.
+func TestConfigReadsNodeEnv(t *testing.T) {
+	for k, v := range map[string]string{
+		"SPINDLE_AM_URL": "http://am:8080", "SPINDLE_SERVICE": "scheduler", "SPINDLE_ROLE": "scheduler",
+		"SPINDLE_COMMAND": `["dask","scheduler"]`, "CONTAINER_ID": "container_1_0001_01_000002", "NM_HOST": "node1",
+		"PWD": "/work/c", "HADOOP_TOKEN_FILE_LOCATION": writeTokenFile(t, []byte("k")),
+	} {
+		t.Setenv(k, v)
+	}
+	u := nodeenv.URI{Kind: nodeenv.Conda, Name: "analytics"}
+	t.Setenv(container.EnvNodeEnv, nodeenv.Encode(u))
+	cfg, err := container.ConfigFromEnv()
+	if err != nil || cfg.NodeEnv == nil || *cfg.NodeEnv != u {
+		t.Fatalf("ConfigFromEnv: %+v, %v; want NodeEnv %+v", cfg.NodeEnv, err, u)
+	}
+	t.Setenv(container.EnvNodeEnv, "cHl0aG9uOi8vcmVs") // python://rel
+	if _, err := container.ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), container.EnvNodeEnv) {
+		t.Fatalf("a malformed %s: %v", container.EnvNodeEnv, err)
+	}
+}

@@ -312,9 +312,8 @@ func tooLarge(name string) error {
 		name, MaxSpecBytes>>20, ErrLimit)
 }
 
-// isLocal: a path on this machine, not an hdfs:// URL nor an environment
-// already on the nodes (python:///..., conda://..., venv:///...).
-func isLocal(p string) bool { return p != "" && !strings.HasPrefix(p, "hdfs://") && !nodeenv.IsURI(p) }
+// isLocal: a path on this machine, not an hdfs:// URL.
+func isLocal(p string) bool { return p != "" && !strings.HasPrefix(p, "hdfs://") }
 
 // resolvePaths makes relative local paths relative to dir ("" leaves them
 // to the current directory).
@@ -328,7 +327,9 @@ func (s *Spec) resolvePaths(dir string) {
 		}
 		return p
 	}
-	s.Environment = resolve(s.Environment)
+	if !nodeenv.IsURI(s.Environment) { // python:///..., conda://...: on the nodes
+		s.Environment = resolve(s.Environment)
+	}
 	services := []*Service{&s.Scheduler}
 	for i := range s.Workers {
 		services = append(services, &s.Workers[i].Service)
