@@ -520,10 +520,15 @@ func (am *AM) fail(c *container, exit, why string) {
 		s.lastFailures = s.lastFailures[n-keptFailures:]
 	}
 	am.log.Warnf("%s: container %s failed (%d of max %d restarts): %s", s.name, c.id, s.failures, s.maxRestarts(), why)
-	if max := s.maxRestarts(); max >= 0 && s.failures > max {
+	// An environment missing on a node is no passing failure: give up at once.
+	envGone := envUnusable(c)
+	if max := s.maxRestarts(); envGone || max >= 0 && s.failures > max {
 		first := !s.gaveUp
 		s.gaveUp = true
 		s.gaveUpReason = s.giveUpReason()
+		if envGone {
+			s.gaveUpReason = am.envGiveUpReason(c, why)
+		}
 		if first {
 			am.diagnostics = append(am.diagnostics, s.gaveUpReason)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
+	"github.com/spindle-yarn/spindle/nodeenv"
 )
 
 // EnvLink is the folder name YARN unpacks the environment archive into.
@@ -76,6 +77,13 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 	}
 	if am.plan.Environment != nil {
 		env[rt.EnvEnvDir] = EnvLink
+	} else if nodeenv.IsURI(am.plan.Spec.Environment) {
+		// Encoded: its path is the user's and may hold shell text.
+		u, err := nodeenv.Parse(am.plan.Spec.Environment)
+		if err != nil {
+			return nil, fmt.Errorf("environment: %w", err)
+		}
+		env[rt.EnvNodeEnv] = nodeenv.Encode(u)
 	}
 	if s.role != "scheduler" {
 		env[rt.EnvSchedulerAddress] = am.scheduler.Address

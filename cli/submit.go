@@ -125,7 +125,7 @@ byte for byte: spindle submit --script job.py -- --input data.csv`,
 	fl.StringVar(&o.name, "name", "", "application name")
 	fl.StringVar(&o.queue, "queue", "", "YARN queue")
 	fl.StringSliceVar(&o.tags, "tag", nil, "application tag (repeatable)")
-	fl.StringVar(&o.env, "environment", "", "Python environment: a local folder, a local archive or an hdfs:// archive")
+	fl.StringVar(&o.env, "environment", "", "Python environment: a local folder, a local archive, an hdfs:// archive, or one on every node: python:///path/to/python, conda:///path, conda://NAME, venv:///path")
 	fl.Var(newCount(&o.workers, 0, spec.MaxInstances), "workers", "number of workers in the first pool")
 	fl.StringVar(&o.workerMemory, "worker-memory", "", "memory of each worker in the first pool (e.g. 2GiB)")
 	fl.Var(newCount(&o.workerVCores, 1, spec.MaxVCores), "worker-vcores", "vcores of each worker in the first pool")

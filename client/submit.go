@@ -20,6 +20,7 @@ import (
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
+	"github.com/spindle-yarn/spindle/nodeenv"
 	"github.com/spindle-yarn/spindle/spec"
 )
 
@@ -87,7 +88,10 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		return "", fmt.Errorf("ship the spindle binary: %w", err)
 	}
 	c.progress("spindle binary: %s (%s)", plan.Binary.URL, map[bool]string{true: "uploaded", false: "cached"}[uploaded])
-	if sp.Environment != "" {
+	if nodeenv.IsURI(sp.Environment) {
+		// Already on every node: nothing to ship; the AM passes it on.
+		c.progress("environment %s: on the nodes, nothing uploaded", sp.Environment)
+	} else if sp.Environment != "" {
 		env, err := c.environment(ctx, fs, sp.Environment, o)
 		if err != nil {
 			return "", err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/launchenv"
+	"github.com/spindle-yarn/spindle/nodeenv"
 )
 
 // Role is what a container runs.
@@ -38,7 +39,9 @@ const (
 	EnvCommand          = "SPINDLE_COMMAND"
 	EnvSchedulerAddress = "DASK_SCHEDULER_ADDRESS"
 	EnvEnvDir           = "SPINDLE_ENV"
-	EnvStopGrace        = "SPINDLE_STOP_GRACE"
+	// EnvNodeEnv is an environment already on the node (nodeenv.Encode).
+	EnvNodeEnv   = "SPINDLE_NODE_ENV"
+	EnvStopGrace = "SPINDLE_STOP_GRACE"
 	// EnvSchedulerWait bounds how long a worker container waits for a new
 	// scheduler after its own went away (a duration; see SchedulerWait).
 	EnvSchedulerWait = "SPINDLE_SCHEDULER_WAIT"
@@ -82,6 +85,9 @@ type Config struct {
 	// EnvDir is the unpacked environment (absolute, or relative to
 	// WorkDir); empty means use what is on PATH.
 	EnvDir string
+	// NodeEnv is an environment already on the node (SPINDLE_NODE_ENV);
+	// nil when none.
+	NodeEnv *nodeenv.URI
 	// Environ is the child's base environment; nil means os.Environ().
 	Environ []string
 	// UserEnv is the spec's env for this service (SPINDLE_USER_ENV, decoded),
@@ -140,6 +146,13 @@ func configFrom(getenv func(string) string) (Config, error) {
 		problems = append(problems, EnvCommand+" is not set")
 	} else if err := json.Unmarshal(decodeCommand(raw), &c.Command); err != nil || len(c.Command) == 0 || c.Command[0] == "" {
 		problems = append(problems, fmt.Sprintf(`%s is %q, want a non-empty JSON array of strings such as ["dask","worker"], plain or base64-encoded`, EnvCommand, raw))
+	}
+	if v := getenv(EnvNodeEnv); v != "" {
+		if u, err := nodeenv.Decode(v); err != nil {
+			problems = append(problems, EnvNodeEnv+": "+err.Error())
+		} else {
+			c.NodeEnv = &u
+		}
 	}
 	if ue, err := launchenv.Decode(getenv(launchenv.UserEnvVar)); err != nil {
 		problems = append(problems, err.Error())

@@ -120,6 +120,10 @@ func (r *runtime) run(ctx context.Context) int {
 		}
 		r.env = env
 		r.log.Info("activated environment", "env", cfg.EnvDir)
+	} else if cfg.NodeEnv != nil {
+		if code := r.useNodeEnv(ctx); code != 0 {
+			return code
+		}
 	}
 	if cfg.Role == RoleScheduler {
 		b, _ := json.Marshal(SchedulerRoutes)

@@ -23,6 +23,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/spindle-yarn/spindle/launchenv"
+	"github.com/spindle-yarn/spindle/nodeenv"
 )
 
 // Spec is one Dask cluster on YARN.
@@ -36,8 +37,9 @@ type Spec struct {
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts"`
 	// Lifetime stops the application after this long; 0: no limit.
 	Lifetime Duration `yaml:"lifetime" json:"lifetime,omitempty"`
-	// Environment: a local env folder, a local archive or an hdfs://
-	// archive; empty uses the python on the nodes' PATH.
+	// Environment: a local env folder, a local archive, an hdfs://
+	// archive, or one already on the nodes (nodeenv: python:///...,
+	// conda://..., venv:///...); empty uses the python on the nodes' PATH.
 	Environment string `yaml:"environment" json:"environment,omitempty"`
 	// AM is the application master's own container.
 	AM        Resources `yaml:"application_master" json:"application_master"`
@@ -380,7 +382,9 @@ func (s *Spec) resolvePaths(dir string) {
 		}
 		return p
 	}
-	s.Environment = resolve(s.Environment)
+	if !nodeenv.IsURI(s.Environment) { // python:///..., conda://...: on the nodes
+		s.Environment = resolve(s.Environment)
+	}
 	services := []*Service{&s.Scheduler}
 	for i := range s.Workers {
 		services = append(services, &s.Workers[i].Service)
@@ -573,7 +577,11 @@ func (s *Spec) Validate() error {
 		checkService(ClientService, s.Client.Service)
 		errs = append(errs, s.Client.check()...)
 	}
-	if s.Environment != "" && !strings.HasPrefix(s.Environment, "hdfs://") {
+	if nodeenv.IsURI(s.Environment) {
+		if _, err := nodeenv.Parse(s.Environment); err != nil {
+			bad("environment", "%v", err)
+		}
+	} else if s.Environment != "" && !strings.HasPrefix(s.Environment, "hdfs://") {
 		if _, err := os.Stat(s.Environment); err != nil {
 			bad("environment", "%v", err)
 		}

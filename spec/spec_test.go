@@ -117,3 +117,26 @@ func TestBadSpecsNameTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeEnvironmentURIs: an environment already on the nodes is taken as
+// written (not resolved against the spec's folder, not looked for on this
+// machine); a malformed one names the key and the accepted forms.
+func TestNodeEnvironmentURIs(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "spec.yaml")
+	for _, env := range []string{"python:///opt/py/bin/python3", "conda://analytics", "conda:///opt/envs/a", "venv:///srv/venv"} {
+		if err := os.WriteFile(p, []byte("environment: "+env+"\nworkers: [{}]\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := ParseFile(p)
+		if err != nil || s.Environment != env {
+			t.Errorf("environment %s: got %+v, %v", env, s, err)
+		}
+	}
+	for _, env := range []string{"python://opt/py", "venv:/srv/venv", "conda://a/b", "s3://b/env.tar.gz"} {
+		_, err := Parse([]byte("environment: "+env+"\nworkers: [{}]\n"), "spec.yaml")
+		if err == nil || !strings.Contains(err.Error(), "environment") || !strings.Contains(err.Error(), "conda://NAME") {
+			t.Errorf("environment %s: want an error naming the key and the accepted forms, got %v", env, err)
+		}
+	}
+}
