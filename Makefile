@@ -20,6 +20,13 @@ demo: build minicluster
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/spindle
 
+# The dask-spindle wheel (python/), with this spindle binary inside, in dist/.
+# Its build backend (python/_build) runs go build; pip needs no index for it.
+PYTHON ?= python3
+.PHONY: wheel
+wheel:
+	$(PYTHON) -m pip wheel --no-deps --disable-pip-version-check --no-input -w dist ./python
+
 # The Java local cluster (MiniDFSCluster + MiniYARNCluster) the tests run against.
 # Quiet and colourless: -q, -Dstyle.color=never, and .mvn/jvm.config's
 # -Djansi.noreset=true (Maven 3.8's jansi prints reset codes even with -B -q).
@@ -67,7 +74,7 @@ dev-cluster: minicluster
 	bin/dev-cluster
 
 clean:
-	rm -rf bin $(MINICLUSTER)/target
+	rm -rf bin dist $(MINICLUSTER)/target
 
 # Packs one dask venv with spindle and with venv-pack; prints time and size.
 .PHONY: bench-envpack

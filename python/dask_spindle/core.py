@@ -1,0 +1,291 @@
+"""YarnCluster: dask-yarn's face over Spindle's command line."""
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+
+import yaml
+from distributed.core import Status, rpc
+from distributed.deploy import Cluster
+
+# Exit codes of the spindle CLI (README "Exit codes").
+EXIT_USAGE = 2
+EXIT_FAILED = 7
+
+# Bounds on each CLI call (seconds). submit --wait waits for YARN to place
+# the scheduler; the CLI's own --timeout is set a little lower so it, not
+# the kill below, says what it was waiting for.
+SUBMIT_TIMEOUT = 600
+CALL_TIMEOUT = 120
+GRACE = 30
+
+# dask-yarn's arguments Spindle cannot honour yet, each with why. Passing
+# any of them with a value other than its default raises, naming it.
+REFUSED = {
+    "worker_class": "Spindle runs `dask worker` (a Nanny); another worker class is not supported yet",
+    "worker_options": "extra `dask worker` options are not supported yet; use a spec's workers[].args",
+    "deploy_mode": 'only deploy_mode="remote" (the scheduler in a YARN container) is supported yet',
+    "host": 'host only applies to deploy_mode="local", which is not supported yet',
+    "port": 'port only applies to deploy_mode="local", which is not supported yet',
+    "dashboard_address": 'dashboard_address only applies to deploy_mode="local", which is not supported yet',
+    "skein_client": "Spindle does not use skein",
+    "asynchronous": "asynchronous=True is not supported yet",
+    "loop": "an event loop of your own is not supported yet",
+}
+
+# Spec keys in the CLI's validation errors, and the argument each comes from.
+_KEY_TO_ARG = [
+    (re.compile(r"workers\[[^\]]*\]\.resources\.memory"), "worker_memory"),
+    (re.compile(r"workers\[[^\]]*\]\.resources\.vcores"), "worker_vcores"),
+    (re.compile(r"workers\[[^\]]*\]\.resources: .*yarn\.io/gpu"), "worker_gpus"),
+    (re.compile(r"workers\[[^\]]*\]\.instances"), "n_workers"),
+    (re.compile(r"workers\[[^\]]*\]\.max_restarts"), "worker_restarts"),
+    (re.compile(r"workers\[[^\]]*\]\.env"), "worker_env"),
+    (re.compile(r"scheduler\.resources\.memory"), "scheduler_memory"),
+    (re.compile(r"scheduler\.resources\.vcores"), "scheduler_vcores"),
+    (re.compile(r"scheduler\.resources: .*yarn\.io/gpu"), "scheduler_gpus"),
+] + [(re.compile(r"(?:^|\s)" + key + r"\b[^:]{0,40}:"), arg) for key, arg in [
+    ("environment", "environment"), ("queue", "queue"), ("tags", "tags"), ("lifetime", "lifetime"),
+    ("name", "name"), ("user", "user")]]
+
+
+class SpindleError(RuntimeError):
+    """A spindle command failed; ``exit_code`` and ``stderr`` are the CLI's."""
+
+    def __init__(self, message, exit_code=None, stderr=""):
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.stderr = stderr
+
+
+def spindle_binary():
+    """The spindle executable: $SPINDLE_BINARY, else the one this package's
+    wheel installed beside the interpreter, else spindle on PATH."""
+    explicit = os.environ.get("SPINDLE_BINARY")
+    if explicit:
+        return explicit
+    beside = os.path.join(sysconfig.get_path("scripts"), "spindle")
+    if os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("spindle")
+    if found:
+        return found
+    raise SpindleError(f"no spindle executable: not at {beside} nor on PATH (pip install dask-spindle, or set SPINDLE_BINARY)")
+
+
+def _run(args, timeout=CALL_TIMEOUT):
+    """Runs spindle ARGS with --timeout; returns the CompletedProcess."""
+    cmd = [spindle_binary()] + list(args) + ["--timeout", f"{timeout}s"]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + GRACE,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        raise SpindleError(f"spindle {args[0]} did not end within {timeout + GRACE}s", stderr=str(e.stderr or "")) from None
+
+
+def _check(proc, what):
+    if proc.returncode != 0:
+        err = proc.stderr.strip()
+        raise SpindleError(f"{what}: spindle exited {proc.returncode}: {err}", proc.returncode, err)
+    return proc
+
+
+def _memory(value, arg):
+    """dask-yarn's memory: a string such as "4GiB", or a number of MiB."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{arg}: {value!r}: give a size such as '4GiB', or a whole number of MiB")
+    if isinstance(value, int):
+        return f"{value}MiB"
+    return value
+
+
+def _whole(value, arg):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{arg}: {value!r}: want a whole number")
+    return value
+
+
+def _resources(prefix, vcores, memory, gpus):
+    """A spec's resources from PREFIX_vcores, PREFIX_memory and PREFIX_gpus."""
+    r = {}
+    if vcores is not None:
+        r["vcores"] = _whole(vcores, prefix + "_vcores")
+    if memory is not None:
+        r["memory"] = _memory(memory, prefix + "_memory")
+    if gpus is not None:
+        r["gpus"] = _whole(gpus, prefix + "_gpus")
+    return r
+
+
+class YarnCluster(Cluster):
+    """A Dask cluster on YARN, started by Spindle, with dask-yarn's arguments.
+
+    The scheduler runs in a YARN container (dask-yarn's deploy_mode="remote").
+    Arguments Spindle cannot honour yet raise, naming them (``REFUSED``).
+    """
+
+    def __init__(self, environment=None, n_workers=None, worker_vcores=None, worker_memory=None,
+                 worker_restarts=None, worker_env=None, worker_class=None, worker_options=None,
+                 worker_gpus=None, scheduler_vcores=None, scheduler_memory=None, scheduler_gpus=None,
+                 deploy_mode=None, name=None, queue=None, tags=None, user=None, host=None, port=None,
+                 dashboard_address=None, skein_client=None, asynchronous=False, loop=None,
+                 lifetime=None, node_label=None):
+        given = dict(worker_class=worker_class, worker_options=worker_options, host=host, port=port,
+                     dashboard_address=dashboard_address, skein_client=skein_client, loop=loop)
+        for arg, value in given.items():
+            if value is not None:
+                raise NotImplementedError(f"YarnCluster({arg}=...): {REFUSED[arg]}")
+        if deploy_mode not in (None, "remote"):
+            raise NotImplementedError(f"YarnCluster(deploy_mode={deploy_mode!r}): {REFUSED['deploy_mode']}")
+        if asynchronous:
+            raise NotImplementedError(f"YarnCluster(asynchronous=True): {REFUSED['asynchronous']}")
+
+        worker = {"name": "worker", "instances": 0 if n_workers is None else _whole(n_workers, "n_workers"),
+                  "resources": _resources("worker", worker_vcores, worker_memory, worker_gpus)}
+        if worker_restarts is not None:
+            worker["max_restarts"] = _whole(worker_restarts, "worker_restarts")
+        if worker_env is not None:
+            if not isinstance(worker_env, dict):
+                raise ValueError(f"worker_env: {worker_env!r}: want a dict of names to strings")
+            worker["env"] = {str(k): str(v) for k, v in worker_env.items()}
+        if node_label is not None:
+            worker["node_label"] = str(node_label)
+        scheduler = {"resources": _resources("scheduler", scheduler_vcores, scheduler_memory, scheduler_gpus)}
+        spec = {"name": name or "dask", "scheduler": scheduler, "workers": [worker]}
+        if environment is not None:
+            spec["environment"] = str(environment)
+        if queue is not None:
+            spec["queue"] = str(queue)
+        if tags is not None:
+            if isinstance(tags, str):
+                raise ValueError(f"tags: {tags!r}: want a list of strings")
+            spec["tags"] = [str(t) for t in tags]
+        if user is not None:
+            spec["user"] = str(user)
+        if lifetime is not None:
+            spec["lifetime"] = str(lifetime)
+
+        super().__init__(asynchronous=False, name=spec["name"])
+        self.app_id = None
+        self._dashboard = ""
+        try:
+            self._submit(spec)
+        except BaseException:
+            # Nothing runs: no "unclosed cluster" warning for this object.
+            self.status = Status.closed
+            raise
+        self._connect()
+
+    @classmethod
+    def from_application_id(cls, app_id):
+        """Connects to a running Spindle application; close() stops it, as in dask-yarn."""
+        if not isinstance(app_id, str) or not re.fullmatch(r"application_\d+_\d+", app_id):
+            raise ValueError(f"app_id: {app_id!r}: want application_<cluster timestamp>_<number>")
+        self = cls.__new__(cls)
+        Cluster.__init__(self, asynchronous=False, name=app_id)
+        self.app_id = app_id
+        proc = _run(["address", app_id, "--json"])
+        if proc.returncode != 0:
+            raise SpindleError(f"application {app_id}: no scheduler address: {proc.stderr.strip()}",
+                               proc.returncode, proc.stderr.strip())
+        out = json.loads(proc.stdout)
+        self._dashboard = out.get("dashboard_address", "")
+        self._connect(out["scheduler_address"])
+        return self
+
+    def _submit(self, spec):
+        with tempfile.TemporaryDirectory(prefix="dask-spindle-") as tmp:
+            path = os.path.join(tmp, "spec.yaml")
+            with open(path, "w") as f:
+                yaml.safe_dump(spec, f)
+            proc = _run(["submit", "--wait", "--json", path], timeout=SUBMIT_TIMEOUT)
+        err = proc.stderr.strip()
+        if proc.returncode == EXIT_USAGE:
+            raise ValueError(f"YarnCluster({self._arguments_named(err)}): {err}")
+        if proc.returncode != 0:
+            app = ""
+            try:
+                app = json.loads(proc.stdout).get("app_id", "")
+            except ValueError:
+                app = proc.stdout.strip()
+            what = "YARN failed the application" if proc.returncode == EXIT_FAILED else "starting the cluster failed"
+            raise SpindleError(f"{what} {app}: spindle exited {proc.returncode}: {err}".replace("  ", " "),
+                               proc.returncode, err)
+        out = json.loads(proc.stdout)
+        self.app_id = out["app_id"]
+        self._dashboard = out.get("dashboard_address", "")
+        self._scheduler_address = out["scheduler_address"]
+
+    @staticmethod
+    def _arguments_named(err):
+        names = []
+        for pattern, arg in _KEY_TO_ARG:
+            if pattern.search(err) and arg not in names:
+                names.append(arg)
+        return ", ".join(names) if names else "..."
+
+    def _connect(self, address=None):
+        address = address or self._scheduler_address
+        self.scheduler_comm = rpc(address)
+        try:
+            # The event loop thread the sync methods (and Client(cluster)) use.
+            self._loop_runner.start()
+            self.sync(self._start)
+        except Exception:
+            # The scheduler is unreachable: do not leave the application running.
+            self.status = Status.closed
+            self._loop_runner.stop()
+            self._stop_app()
+            raise
+
+    async def _start(self):
+        await super()._start()
+
+    @property
+    def dashboard_link(self):
+        return self._dashboard
+
+    def scale(self, n):
+        """Sets the number of workers; scaling down retires workers through Dask first."""
+        _check(_run(["scale", self.app_id, "--workers", str(_whole(n, "n"))]), f"scale {self.app_id}")
+
+    def workers(self):
+        """The worker containers (those not completed), as ``spindle containers --json`` gives them."""
+        proc = _check(_run(["containers", self.app_id, "--json"]), f"containers {self.app_id}")
+        return [c for c in json.loads(proc.stdout)
+                if c.get("service") != "scheduler" and c.get("state") not in ("completed", "retired")]
+
+    def status_report(self):
+        """The application report, as ``spindle status --json`` gives it."""
+        return json.loads(_check(_run(["status", self.app_id, "--json"]), f"status {self.app_id}").stdout)
+
+    def _stop_app(self):
+        if self.app_id:
+            proc = _run(["stop", "--wait", self.app_id], timeout=CALL_TIMEOUT)
+            # 5: it had already ended; nothing to stop.
+            if proc.returncode not in (0, 5):
+                _check(proc, f"stop {self.app_id}")
+
+    async def _close(self):
+        if self.status == Status.closed:
+            return
+        await super()._close()
+        await asyncio.get_running_loop().run_in_executor(None, self._stop_app)
+
+    def close(self, timeout=None):
+        """Disconnects and stops the application (spindle stop --wait)."""
+        try:
+            return super().close(timeout=timeout)
+        finally:
+            self._loop_runner.stop()
+
+    def shutdown(self, status="SUCCEEDED", diagnostics=None):
+        """Stops the application (final status SUCCEEDED). Other statuses are not supported yet."""
+        if status != "SUCCEEDED" or diagnostics is not None:
+            raise NotImplementedError("shutdown(status=..., diagnostics=...): only a SUCCEEDED stop without diagnostics is supported yet")
+        self.close()

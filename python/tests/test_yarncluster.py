@@ -1,0 +1,103 @@
+"""dask_spindle.YarnCluster against a real YARN cluster.
+
+Run by integration/python_test.go (make test) from a fresh venv where the
+dask-spindle wheel is installed; it sets HADOOP_CONF_DIR to the local
+cluster, SPINDLE_TEST_ENV to a venv with dask that every NodeManager has,
+and SPINDLE_TEST_TAG, a tag put on every application so the Go test can
+kill what a failed test leaves.
+"""
+
+import json
+import os
+import subprocess
+import sysconfig
+import time
+import uuid
+
+import pytest
+from distributed import Client
+
+import dask_spindle
+from dask_spindle import SpindleError, YarnCluster
+
+ENV = "venv://" + os.environ["SPINDLE_TEST_ENV"]
+TAG = os.environ["SPINDLE_TEST_TAG"]
+SMALL = dict(environment=ENV, worker_memory="512MiB", scheduler_memory="512MiB", tags=[TAG])
+
+
+def spindle_json(*args):
+    out = subprocess.run([dask_spindle.spindle_binary(), *args, "--json"], capture_output=True,
+                         text=True, timeout=120, check=True)
+    return json.loads(out.stdout)
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_uses_the_wheels_binary():
+    assert dask_spindle.spindle_binary() == os.path.join(sysconfig.get_path("scripts"), "spindle")
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(deploy_mode="local"), "deploy_mode"),
+    (dict(worker_class="distributed.Worker"), "worker_class"),
+    (dict(worker_options={"nthreads": 2}), "worker_options"),
+    (dict(asynchronous=True), "asynchronous"),
+    (dict(loop=object()), "loop"),
+    (dict(port=8786), "port"),
+])
+def test_unsupported_argument_is_refused_by_name(kwargs, named):
+    with pytest.raises(NotImplementedError, match=named):
+        YarnCluster(**SMALL, **kwargs)
+
+
+def test_worker_larger_than_the_cluster_is_refused_before_submit():
+    name = unique("py-too-big")
+    with pytest.raises(ValueError, match="worker_memory") as e:
+        YarnCluster(name=name, n_workers=1, **dict(SMALL, worker_memory="1000GiB"))
+    assert "largest container" in str(e.value)
+    assert [a for a in spindle_json("list", "--all") if a["name"] == name] == []
+
+
+def test_yarn_failure_raises_with_diagnostics():
+    missing = f"/no/such/env-{uuid.uuid4().hex}/bin/python"
+    start = time.monotonic()
+    with pytest.raises(SpindleError) as e:
+        YarnCluster(**dict(SMALL, environment="python://" + missing), name=unique("py-fails"))
+    assert e.value.exit_code == 7, e.value
+    assert missing in str(e.value)
+    print(f"the constructor raised after {time.monotonic() - start:.1f}s")
+
+
+def wait_for(what, check, timeout=300):
+    deadline = time.monotonic() + timeout
+    while True:
+        ok, got = check()
+        if ok:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout}s for {what}; last: {got}")
+        time.sleep(1)
+
+
+def test_compute_scale_close():
+    cluster = YarnCluster(n_workers=1, name=unique("py-life"), **SMALL)
+    try:
+        app = cluster.app_id
+        assert app.startswith("application_")
+        assert cluster.scheduler_address.startswith("tcp://")
+        assert cluster.dashboard_link.startswith("http://")
+        with Client(cluster) as client:
+            assert client.submit(sum, range(1001)).result(timeout=300) == 500500
+            cluster.scale(2)
+            client.wait_for_workers(2, timeout=300)
+            assert len(client.scheduler_info()["workers"]) == 2
+            wait_for("2 ready worker containers",
+                     lambda: ((w := cluster.workers()) and len([c for c in w if c["state"] == "ready"]) == 2, w))
+            futures = client.map(lambda x: x * x, range(10))
+            assert sum(client.gather(futures)) == 285
+    finally:
+        cluster.close()
+    report = spindle_json("status", app)
+    assert (report["state"], report["final_status"]) == ("FINISHED", "SUCCEEDED"), report
