@@ -49,7 +49,10 @@ _KEY_TO_ARG = [
     (re.compile(r"scheduler\.resources\.memory"), "scheduler_memory"),
     (re.compile(r"scheduler\.resources\.vcores"), "scheduler_vcores"),
     (re.compile(r"scheduler\.resources: .*yarn\.io/gpu"), "scheduler_gpus"),
-] + [(re.compile(r"(?:^|\s)" + key + r"\b[^:]{0,40}:"), arg) for key, arg in [
+    (re.compile(r"workers\[[^\]]*\]\.resources\.gpus"), "worker_gpus"),
+    (re.compile(r"scheduler\.resources\.gpus"), "scheduler_gpus"),
+    (re.compile(r"workers\[[^\]]*\]\.node_label"), "node_label"),
+] + [(re.compile(r"(?:^|: )" + key + r"\b"), arg) for key, arg in [
     ("environment", "environment"), ("queue", "queue"), ("tags", "tags"), ("lifetime", "lifetime"),
     ("name", "name"), ("user", "user")]]
 
@@ -100,13 +103,16 @@ def _memory(value, arg):
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(f"{arg}: {value!r}: give a size such as '4GiB', or a whole number of MiB")
     if isinstance(value, int):
-        return f"{value}MiB"
+        return f"{_whole(value, arg, 1)}MiB"
     return value
 
 
-def _whole(value, arg):
+def _whole(value, arg, minimum=0):
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{arg}: {value!r}: want a whole number")
+    if value < minimum:
+        # The spec reads 0 vcores or MiB as "the default": refuse it here.
+        raise ValueError(f"{arg}: {value}: want at least {minimum}")
     return value
 
 
@@ -114,7 +120,7 @@ def _resources(prefix, vcores, memory, gpus):
     """A spec's resources from PREFIX_vcores, PREFIX_memory and PREFIX_gpus."""
     r = {}
     if vcores is not None:
-        r["vcores"] = _whole(vcores, prefix + "_vcores")
+        r["vcores"] = _whole(vcores, prefix + "_vcores", 1)
     if memory is not None:
         r["memory"] = _memory(memory, prefix + "_memory")
     if gpus is not None:
@@ -173,6 +179,12 @@ class YarnCluster(Cluster):
         super().__init__(asynchronous=False, name=spec["name"])
         self.app_id = None
         self._dashboard = ""
+        self._given = {k: v for k, v in dict(
+            environment=environment, n_workers=n_workers, worker_vcores=worker_vcores,
+            worker_memory=worker_memory, worker_gpus=worker_gpus, worker_restarts=worker_restarts,
+            scheduler_vcores=scheduler_vcores, scheduler_memory=scheduler_memory,
+            scheduler_gpus=scheduler_gpus, name=name, queue=queue, user=user, lifetime=lifetime,
+            node_label=node_label).items() if v is not None}
         try:
             self._submit(spec)
         except BaseException:
@@ -206,7 +218,7 @@ class YarnCluster(Cluster):
             proc = _run(["submit", "--wait", "--json", path], timeout=SUBMIT_TIMEOUT)
         err = proc.stderr.strip()
         if proc.returncode == EXIT_USAGE:
-            raise ValueError(f"YarnCluster({self._arguments_named(err)}): {err}")
+            raise ValueError(f"YarnCluster({self._arguments_named(err, getattr(self, '_given', {}))}): {err}")
         if proc.returncode != 0:
             app = ""
             try:
@@ -214,18 +226,24 @@ class YarnCluster(Cluster):
             except ValueError:
                 app = proc.stdout.strip()
             what = "YARN failed the application" if proc.returncode == EXIT_FAILED else "starting the cluster failed"
-            raise SpindleError(f"{what} {app}: spindle exited {proc.returncode}: {err}".replace("  ", " "),
-                               proc.returncode, err)
+            if app:
+                what += " " + app
+            raise SpindleError(f"{what}: spindle exited {proc.returncode}: {err}", proc.returncode, err)
         out = json.loads(proc.stdout)
         self.app_id = out["app_id"]
         self._dashboard = out.get("dashboard_address", "")
         self._scheduler_address = out["scheduler_address"]
 
     @staticmethod
-    def _arguments_named(err):
+    def _arguments_named(err, given):
+        """The arguments a CLI validation error is about: by the spec key it
+        names, else by the value it quotes (a size or duration it cannot read)."""
         names = []
         for pattern, arg in _KEY_TO_ARG:
             if pattern.search(err) and arg not in names:
+                names.append(arg)
+        for arg, value in given.items():
+            if f'"{value}"' in err and arg not in names:
                 names.append(arg)
         return ", ".join(names) if names else "..."
 

@@ -52,6 +52,23 @@ def test_unsupported_argument_is_refused_by_name(kwargs, named):
         YarnCluster(**SMALL, **kwargs)
 
 
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(n_workers=-1), "n_workers"),
+    (dict(n_workers=10001), "n_workers"),
+    (dict(worker_vcores=0), "worker_vcores"),
+    (dict(worker_memory="lots"), "worker_memory"),
+    (dict(scheduler_memory="-1"), "scheduler_memory"),
+    (dict(worker_env={"1bad": "x"}), "worker_env"),
+    (dict(lifetime="soon"), "lifetime"),
+    (dict(environment="ftp://x"), "environment"),
+])
+def test_bad_value_is_refused_by_name(kwargs, named):
+    with pytest.raises(ValueError, match=r"\b" + named + r"\b") as e:
+        YarnCluster(**dict(SMALL, **kwargs))
+    others = {"n_workers", "worker_vcores", "worker_memory", "scheduler_memory", "worker_env", "lifetime", "environment"} - {named}
+    assert not [o for o in others if o in str(e.value).split(":")[0]], e.value
+
+
 def test_worker_larger_than_the_cluster_is_refused_before_submit():
     name = unique("py-too-big")
     with pytest.raises(ValueError, match="worker_memory") as e:
