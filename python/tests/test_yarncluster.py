@@ -118,3 +118,24 @@ def test_compute_scale_close():
         cluster.close()
     report = spindle_json("status", app)
     assert (report["state"], report["final_status"]) == ("FINISHED", "SUCCEEDED"), report
+
+
+def test_from_application_id_and_context_manager():
+    with pytest.raises(ValueError, match="app_id"):
+        YarnCluster.from_application_id("app_1")
+    with YarnCluster(n_workers=0, name=unique("py-attach"), **SMALL) as cluster:
+        app = cluster.app_id
+        assert "Workers" in cluster._repr_html_() and cluster.dashboard_link in cluster._repr_html_()
+        other = YarnCluster.from_application_id(app)
+        try:
+            assert (other.app_id, other.scheduler_address, other.dashboard_link) == \
+                (app, cluster.scheduler_address, cluster.dashboard_link)
+            with Client(other) as client:
+                assert client.scheduler_info()["address"] == cluster.scheduler_address
+        finally:
+            other.close()
+        # other.close() stopped the application, as dask-yarn's does.
+        report = spindle_json("status", app)
+        assert (report["state"], report["final_status"]) == ("FINISHED", "SUCCEEDED"), report
+    # Leaving the with block closes it too: the application had ended, so that is no error.
+    assert spindle_json("status", app)["final_status"] == "SUCCEEDED"
