@@ -9,6 +9,7 @@ import subprocess
 import sysconfig
 import tempfile
 
+import dask.config
 import yaml
 from distributed.core import Status, rpc
 from distributed.deploy import Cluster
@@ -116,6 +117,22 @@ def _whole(value, arg, minimum=0):
     return value
 
 
+# Values of refused arguments that ask for nothing Spindle does not do:
+# dask-yarn's defaults (its yarn.yaml), so its configuration keeps working.
+_NEUTRAL = {
+    "worker_class": ("dask.distributed.Nanny", "distributed.Nanny"),
+    "worker_options": ({},),
+    "host": ("0.0.0.0",),
+    "port": (0,),
+    "dashboard_address": (":0",),
+}
+
+
+def _config(value, key):
+    """VALUE if given, else Dask's configuration KEY (None when unset)."""
+    return value if value is not None else dask.config.get(key, None)
+
+
 def _resources(prefix, vcores, memory, gpus):
     """A spec's resources from PREFIX_vcores, PREFIX_memory and PREFIX_gpus."""
     r = {}
@@ -141,11 +158,36 @@ class YarnCluster(Cluster):
                  deploy_mode=None, name=None, queue=None, tags=None, user=None, host=None, port=None,
                  dashboard_address=None, skein_client=None, asynchronous=False, loop=None,
                  lifetime=None, node_label=None):
+        # dask-yarn's defaults from Dask's configuration (~/.config/dask/yarn.yaml).
+        environment = _config(environment, "yarn.environment")
+        n_workers = _config(n_workers, "yarn.worker.count")
+        worker_vcores = _config(worker_vcores, "yarn.worker.vcores")
+        worker_memory = _config(worker_memory, "yarn.worker.memory")
+        worker_gpus = _config(worker_gpus, "yarn.worker.gpus")
+        worker_restarts = _config(worker_restarts, "yarn.worker.restarts")
+        worker_env = _config(worker_env, "yarn.worker.env")
+        worker_class = _config(worker_class, "yarn.worker.worker_class")
+        worker_options = _config(worker_options, "yarn.worker.worker_options")
+        scheduler_vcores = _config(scheduler_vcores, "yarn.scheduler.vcores")
+        scheduler_memory = _config(scheduler_memory, "yarn.scheduler.memory")
+        scheduler_gpus = _config(scheduler_gpus, "yarn.scheduler.gpus")
+        deploy_mode = _config(deploy_mode, "yarn.deploy-mode")
+        name = _config(name, "yarn.name")
+        queue = _config(queue, "yarn.queue")
+        tags = _config(tags, "yarn.tags")
+        user = _config(user, "yarn.user") or None
+        host = _config(host, "yarn.host")
+        port = _config(port, "yarn.port")
+        dashboard_address = _config(dashboard_address, "yarn.dashboard-address")
+        if dask.config.get("yarn.specification", None) is not None:
+            raise NotImplementedError("Dask configuration yarn.specification: a specification is not supported yet; "
+                                      "remove it or give the arguments")
         given = dict(worker_class=worker_class, worker_options=worker_options, host=host, port=port,
                      dashboard_address=dashboard_address, skein_client=skein_client, loop=loop)
         for arg, value in given.items():
-            if value is not None:
-                raise NotImplementedError(f"YarnCluster({arg}=...): {REFUSED[arg]}")
+            # dask-yarn's own defaults mean "nothing asked": the same as None.
+            if value is not None and value not in _NEUTRAL.get(arg, ()):
+                raise NotImplementedError(f"YarnCluster({arg}={value!r}): {REFUSED[arg]}")
         if deploy_mode not in (None, "remote"):
             raise NotImplementedError(f"YarnCluster(deploy_mode={deploy_mode!r}): {REFUSED['deploy_mode']}")
         if asynchronous:
@@ -154,7 +196,7 @@ class YarnCluster(Cluster):
         worker = {"name": "worker", "instances": 0 if n_workers is None else _whole(n_workers, "n_workers"),
                   "resources": _resources("worker", worker_vcores, worker_memory, worker_gpus)}
         if worker_restarts is not None:
-            worker["max_restarts"] = _whole(worker_restarts, "worker_restarts")
+            worker["max_restarts"] = _whole(worker_restarts, "worker_restarts", -1)  # -1: unlimited, as in dask-yarn
         if worker_env is not None:
             if not isinstance(worker_env, dict):
                 raise ValueError(f"worker_env: {worker_env!r}: want a dict of names to strings")

@@ -14,6 +14,7 @@ import sysconfig
 import time
 import uuid
 
+import dask.config
 import pytest
 from distributed import Client
 
@@ -50,6 +51,18 @@ def test_uses_the_wheels_binary():
 def test_unsupported_argument_is_refused_by_name(kwargs, named):
     with pytest.raises(NotImplementedError, match=named):
         YarnCluster(**SMALL, **kwargs)
+
+
+def test_configuration_is_read_under_dask_yarns_keys():
+    with dask.config.set({"yarn.worker.worker_class": "distributed.Worker"}):
+        with pytest.raises(NotImplementedError, match="worker_class"):
+            YarnCluster(**SMALL)
+    with dask.config.set({"yarn.specification": "spec.yaml"}):
+        with pytest.raises(NotImplementedError, match="yarn.specification"):
+            YarnCluster(**SMALL)
+    with dask.config.set({"yarn.worker.memory": "1000GiB", "yarn.worker.count": 1}):
+        with pytest.raises(ValueError, match="worker_memory"):
+            YarnCluster(environment=ENV, scheduler_memory="512MiB", tags=[TAG])
 
 
 @pytest.mark.parametrize("kwargs, named", [
@@ -123,7 +136,16 @@ def test_compute_scale_close():
 def test_from_application_id_and_context_manager():
     with pytest.raises(ValueError, match="app_id"):
         YarnCluster.from_application_id("app_1")
-    with YarnCluster(n_workers=0, name=unique("py-attach"), **SMALL) as cluster:
+    # dask-yarn 0.9's default configuration (its yarn.yaml), as a user who had
+    # imported dask_yarn has it, with memory small enough for the local cluster.
+    dask_yarn_defaults = {"yarn": {
+        "specification": None, "name": "dask", "queue": "default", "deploy-mode": "remote",
+        "environment": None, "tags": [], "user": "", "host": "0.0.0.0", "port": 0, "dashboard-address": ":0",
+        "scheduler": {"vcores": 1, "memory": "512MiB", "gpus": 0},
+        "worker": {"vcores": 1, "memory": "512MiB", "count": 0, "restarts": -1, "env": {}, "gpus": 0,
+                   "worker_class": "dask.distributed.Nanny", "worker_options": {}}}}
+    with dask.config.set(dask_yarn_defaults), \
+            YarnCluster(environment=ENV, tags=[TAG], name=unique("py-attach")) as cluster:
         app = cluster.app_id
         assert "Workers" in cluster._repr_html_() and cluster.dashboard_link in cluster._repr_html_()
         other = YarnCluster.from_application_id(app)
