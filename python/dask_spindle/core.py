@@ -303,9 +303,6 @@ class YarnCluster(Cluster):
             self._stop_app()
             raise
 
-    async def _start(self):
-        await super()._start()
-
     @property
     def dashboard_link(self):
         return self._dashboard
@@ -319,6 +316,27 @@ class YarnCluster(Cluster):
         proc = _check(_run(["containers", self.app_id, "--json"]), f"containers {self.app_id}")
         return [c for c in json.loads(proc.stdout)
                 if c.get("service") != "scheduler" and c.get("state") not in ("completed", "retired")]
+
+    def logs(self, scheduler=True, workers=True):
+        """The containers' logs as dask-yarn returns them: a dict from container
+        id to its log files, in ``yarn logs``' text (``spindle logs``)."""
+        if not isinstance(workers, bool):
+            raise NotImplementedError("logs(workers=[...]): choosing workers is not supported yet; give True or False")
+        services = (["scheduler"] if scheduler else []) + (["worker"] if workers else [])
+        if not services:
+            return {}
+        proc = _run(["logs", self.app_id] + [a for s in services for a in ("--service", s)])
+        # 9: some logs are missing (stderr says which); the rest is printed.
+        if proc.returncode not in (0, 9):
+            _check(proc, f"logs {self.app_id}")
+        out, current = {}, None
+        for line in proc.stdout.splitlines(keepends=True):
+            m = re.match(r"Container: (container_\S+) on ", line)
+            if m:
+                current = m.group(1)
+            if current:
+                out[current] = out.get(current, "") + line
+        return out
 
     def status_report(self):
         """The application report, as ``spindle status --json`` gives it."""

@@ -127,6 +127,10 @@ def test_compute_scale_close():
                      lambda: ((w := cluster.workers()) and len([c for c in w if c["state"] == "ready"]) == 2, w))
             futures = client.map(lambda x: x * x, range(10))
             assert sum(client.gather(futures)) == 285
+        logs = cluster.logs(workers=False)
+        assert len(logs) == 1 and "Scheduler at:" in next(iter(logs.values())), logs.keys()
+        logs = cluster.logs()
+        assert len(logs) == 3 and sum("Starting Worker" in text for text in logs.values()) == 2, logs.keys()
     finally:
         cluster.close()
     report = spindle_json("status", app)
