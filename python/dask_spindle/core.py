@@ -180,8 +180,8 @@ class YarnCluster(Cluster):
         port = _config(port, "yarn.port")
         dashboard_address = _config(dashboard_address, "yarn.dashboard-address")
         if dask.config.get("yarn.specification", None) is not None:
-            raise NotImplementedError("Dask configuration yarn.specification: a specification is not supported yet; "
-                                      "remove it or give the arguments")
+            raise NotImplementedError("Dask configuration yarn.specification: it names a skein specification, "
+                                      "which Spindle does not read; use YarnCluster.from_specification with a Spindle spec")
         given = dict(worker_class=worker_class, worker_options=worker_options, host=host, port=port,
                      dashboard_address=dashboard_address, skein_client=skein_client, loop=loop)
         for arg, value in given.items():
@@ -218,15 +218,33 @@ class YarnCluster(Cluster):
         if lifetime is not None:
             spec["lifetime"] = str(lifetime)
 
-        super().__init__(asynchronous=False, name=spec["name"])
-        self.app_id = None
-        self._dashboard = ""
-        self._given = {k: v for k, v in dict(
+        self._start_from(spec, {k: v for k, v in dict(
             environment=environment, n_workers=n_workers, worker_vcores=worker_vcores,
             worker_memory=worker_memory, worker_gpus=worker_gpus, worker_restarts=worker_restarts,
             scheduler_vcores=scheduler_vcores, scheduler_memory=scheduler_memory,
             scheduler_gpus=scheduler_gpus, name=name, queue=queue, user=user, lifetime=lifetime,
-            node_label=node_label).items() if v is not None}
+            node_label=node_label).items() if v is not None})
+
+    @classmethod
+    def from_specification(cls, spec):
+        """Starts a cluster from a Spindle spec: a YAML file's path (its relative
+        paths are taken from its folder) or a dict of the same keys, e.g.
+        several worker pools. Errors in it raise ValueError with the CLI's text."""
+        if isinstance(spec, os.PathLike):
+            spec = os.fspath(spec)
+        if not isinstance(spec, (str, dict)):
+            raise ValueError(f"spec: {type(spec).__name__}: give a spec file's path or a dict")
+        self = cls.__new__(cls)
+        self._start_from(spec, {})
+        return self
+
+    def _start_from(self, spec, given):
+        name = spec.get("name") if isinstance(spec, dict) else None
+        Cluster.__init__(self, asynchronous=False, name=name or None)
+        self.app_id = None
+        self._dashboard = ""
+        # The arguments behind the spec, to name them in errors.
+        self._given = given
         try:
             self._submit(spec)
         except BaseException:
@@ -254,13 +272,17 @@ class YarnCluster(Cluster):
 
     def _submit(self, spec):
         with tempfile.TemporaryDirectory(prefix="dask-spindle-") as tmp:
-            path = os.path.join(tmp, "spec.yaml")
-            with open(path, "w") as f:
-                yaml.safe_dump(spec, f)
+            path = spec
+            if isinstance(spec, dict):
+                path = os.path.join(tmp, "spec.yaml")
+                with open(path, "w") as f:
+                    yaml.safe_dump(spec, f)
             proc = _run(["submit", "--wait", "--json", path], timeout=SUBMIT_TIMEOUT)
         err = proc.stderr.strip()
         if proc.returncode == EXIT_USAGE:
-            raise ValueError(f"YarnCluster({self._arguments_named(err, getattr(self, '_given', {}))}): {err}")
+            where = f"YarnCluster({self._arguments_named(err, self._given)})" if self._given \
+                else "YarnCluster.from_specification(spec)"
+            raise ValueError(f"{where}: {err}")
         if proc.returncode != 0:
             app = ""
             try:

@@ -165,3 +165,21 @@ def test_from_application_id_and_context_manager():
         assert (report["state"], report["final_status"]) == ("FINISHED", "SUCCEEDED"), report
     # Leaving the with block closes it too: the application had ended, so that is no error.
     assert spindle_json("status", app)["final_status"] == "SUCCEEDED"
+
+
+def test_from_specification_with_two_pools(tmp_path):
+    with pytest.raises(ValueError, match=r"from_specification\(spec\): .*\"many\""):
+        YarnCluster.from_specification({"name": "bad", "workers": [{"instances": "many"}]})
+    spec = {"name": unique("py-spec"), "environment": ENV, "tags": [TAG],
+            "scheduler": {"resources": {"memory": "512MiB"}},
+            "workers": [{"name": "small", "instances": 1, "resources": {"memory": "512MiB"}},
+                        {"name": "other", "instances": 1, "resources": {"memory": "512MiB"}}]}
+    path = tmp_path / "spec.yaml"
+    import yaml
+    path.write_text(yaml.safe_dump(spec))
+    with YarnCluster.from_specification(path) as cluster, Client(cluster) as client:
+        client.wait_for_workers(2, timeout=300)
+        assert client.submit(sum, [1, 2, 3]).result(timeout=300) == 6
+        assert sorted(c["service"] for c in cluster.workers()) == ["other", "small"]
+        app = cluster.app_id
+    assert spindle_json("status", app)["final_status"] == "SUCCEEDED"
