@@ -329,9 +329,13 @@ class YarnCluster(Cluster):
     def dashboard_link(self):
         return self._dashboard
 
-    def scale(self, n):
-        """Sets the number of workers; scaling down retires workers through Dask first."""
-        _check(_run(["scale", self.app_id, "--workers", str(_whole(n, "n"))]), f"scale {self.app_id}")
+    def scale(self, n, pool="worker"):
+        """Sets the number of workers of POOL (the constructor's is "worker");
+        scaling down retires workers through Dask first."""
+        if not isinstance(pool, str):
+            raise ValueError(f"pool: {pool!r}: want a pool's name")
+        _check(_run(["scale", self.app_id, "--workers", str(_whole(n, "n")), "--pool", pool]),
+               f"scale {self.app_id} pool {pool}")
 
     def workers(self):
         """The worker containers (those not completed), as ``spindle containers --json`` gives them."""

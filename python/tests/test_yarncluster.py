@@ -181,5 +181,11 @@ def test_from_specification_with_two_pools(tmp_path):
         client.wait_for_workers(2, timeout=300)
         assert client.submit(sum, [1, 2, 3]).result(timeout=300) == 6
         assert sorted(c["service"] for c in cluster.workers()) == ["other", "small"]
+        with pytest.raises(SpindleError, match="nosuch"):
+            cluster.scale(1, pool="nosuch")
+        cluster.scale(2, pool="other")
+        client.wait_for_workers(3, timeout=300)
+        wait_for("2 containers of pool other", lambda: (
+            (n := len([c for c in cluster.workers() if c["service"] == "other"])) == 2, n))
         app = cluster.app_id
     assert spindle_json("status", app)["final_status"] == "SUCCEEDED"
