@@ -189,3 +189,32 @@ def test_from_specification_with_two_pools(tmp_path):
             (n := len([c for c in cluster.workers() if c["service"] == "other"])) == 2, n))
         app = cluster.app_id
     assert spindle_json("status", app)["final_status"] == "SUCCEEDED"
+
+
+def test_every_dask_yarn_argument_is_taken_or_refused_in_the_readme(tmp_path):
+    """dask-yarn 0.9's YarnCluster signature, read from its wheel on PyPI
+    (not imported: it needs skein): each argument exists here, and each one
+    refused is in REFUSED with a reason and named in the README."""
+    import ast
+    import inspect
+    import pathlib
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+                    "dask-yarn==0.9", "-d", str(tmp_path)], check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("dask_yarn-0.9-*.whl")
+    tree = ast.parse(zipfile.ZipFile(wheel).read("dask_yarn/core.py"))
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "YarnCluster")
+    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    theirs = [a.arg for a in init.args.args[1:] + init.args.kwonlyargs]
+    assert "environment" in theirs and "worker_memory" in theirs, theirs
+    ours = inspect.signature(YarnCluster).parameters
+    assert [a for a in theirs if a not in ours] == []
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Python: `dask_spindle.YarnCluster`"):]
+    section = section[:section.index("\n### ")]
+    for arg in theirs:
+        assert f"`{arg}" in section, f"README's Python section does not name {arg}"
+    for arg, reason in dask_spindle.core.REFUSED.items():
+        assert arg in theirs and len(reason) > 20, (arg, reason)
