@@ -312,6 +312,8 @@ class YarnCluster(Cluster):
         return ", ".join(names) if names else "..."
 
     def _connect(self, address=None):
+        # No address: the one of the application this object submitted.
+        ours = address is None
         address = address or self._scheduler_address
         self.scheduler_comm = rpc(address)
         try:
@@ -319,10 +321,12 @@ class YarnCluster(Cluster):
             self._loop_runner.start()
             self.sync(self._start)
         except Exception:
-            # The scheduler is unreachable: do not leave the application running.
+            # The scheduler is unreachable: do not leave an application we
+            # started running (one we attached to is the user's to stop).
             self.status = Status.closed
             self._loop_runner.stop()
-            self._stop_app()
+            if ours:
+                self._stop_app()
             raise
 
     @property
