@@ -158,6 +158,8 @@ func (am *AM) setAdaptive(ctx context.Context, req AdaptRequest) error {
 		return err
 	}
 	s.adapt = &adaptive{min: req.Minimum, max: req.Maximum, recommended: -1}
+	// As a scale does, a new adapt tries a pool that gave up again.
+	s.gaveUp, s.gaveUpReason = false, ""
 	n := min(max(s.desired, req.Minimum), req.Maximum)
 	change := n != s.desired
 	am.mu.Unlock()
@@ -208,7 +210,9 @@ func (am *AM) adaptOnce(ctx context.Context) {
 	var changes []change
 	am.mu.Lock()
 	for _, s := range am.services {
-		if s.adapt == nil || am.finishing != nil {
+		// A pool that gave up waits for a new adapt or scale: growing it
+		// on its own would restart the failures it gave up on.
+		if s.adapt == nil || s.gaveUp || am.finishing != nil {
 			continue
 		}
 		// The scheduler counts every worker: this pool's share is what the

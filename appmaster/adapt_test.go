@@ -28,16 +28,22 @@ func fakeScheduler(t *testing.T, answer *atomic.Value) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
+// adaptAM is a test AM whose scheduler is a fakeScheduler answering first.
+func adaptAM(t *testing.T, first string) (*AM, *atomic.Value) {
+	am := testAM(t)
+	answer := &atomic.Value{}
+	answer.Store(first)
+	am.scheduler.Address, am.scheduler.Dashboard = "tcp://h:1", fakeScheduler(t, answer)
+	return am, answer
+}
+
 // The AM follows the scheduler's recommendation clamped to the bounds: up
 // at once, down to the minimum only after adaptDownAfter idle answers; a
 // bad answer changes nothing; status shows bounds, recommendation and
 // target; a scale by hand turns adaptivity off.
 func TestAdaptFollowsTheSchedulerWithinBounds(t *testing.T) {
 	ctx := context.Background()
-	am := testAM(t)
-	var answer atomic.Value
-	answer.Store(`{"workers": 50}`)
-	am.scheduler.Address, am.scheduler.Dashboard = "tcp://h:1", fakeScheduler(t, &answer)
+	am, answer := adaptAM(t, `{"workers": 50}`)
 	pool := am.services[1]
 	if err := am.scale(ctx, "worker", 1); err != nil {
 		t.Fatal(err)
@@ -102,14 +108,34 @@ func TestAdaptFollowsTheSchedulerWithinBounds(t *testing.T) {
 	}
 }
 
+// A pool that gave up is not grown by adaptivity (that would restart the
+// failures it gave up on) until a new adapt tries it again.
+func TestAdaptLeavesAGivenUpPool(t *testing.T) {
+	ctx := context.Background()
+	am, _ := adaptAM(t, `{"workers": 8}`)
+	pool := am.services[1]
+	if err := am.setAdaptive(ctx, AdaptRequest{Pool: "worker", Minimum: 0, Maximum: 5}); err != nil {
+		t.Fatal(err)
+	}
+	pool.gaveUp, pool.gaveUpReason = true, "gave up"
+	am.adaptOnce(ctx)
+	if pool.desired != 3 || !pool.gaveUp {
+		t.Fatalf("a pool that gave up: desired %d (want 3), gave up %v", pool.desired, pool.gaveUp)
+	}
+	if err := am.setAdaptive(ctx, AdaptRequest{Pool: "worker", Minimum: 0, Maximum: 5}); err != nil {
+		t.Fatal(err)
+	}
+	am.adaptOnce(ctx)
+	if pool.desired != 5 || pool.gaveUp {
+		t.Fatalf("adapt again: desired %d (want 5), gave up %v", pool.desired, pool.gaveUp)
+	}
+}
+
 // With two pools, the adaptive pool's share is the scheduler's total less
 // the other pools' ready workers.
 func TestAdaptCountsOtherPools(t *testing.T) {
 	ctx := context.Background()
-	am := testAM(t)
-	var answer atomic.Value
-	answer.Store(`{"workers": 5}`)
-	am.scheduler.Address, am.scheduler.Dashboard = "tcp://h:1", fakeScheduler(t, &answer)
+	am, _ := adaptAM(t, `{"workers": 5}`)
 	other := &service{name: "big", role: "worker", live: map[string]*container{}}
 	for i := 0; i < 2; i++ {
 		id := fmt.Sprintf("c%d", i)
@@ -171,26 +197,14 @@ func FuzzAdaptRequest(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	am := testAM(f)
-	am.scheduler.Address = "tcp://h:1"
-	h := am.controlServer().Handler
-	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest(http.MethodPost, "/v1/adapt", bytes.NewReader(body))
-		req.Header.Set("Authorization", bearer(am.secret))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		switch rec.Code {
-		case http.StatusNoContent, http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge:
-		default:
-			t.Fatalf("body %q: status %d %s", body, rec.Code, rec.Body)
-		}
+	fuzzControlBody(f, "/v1/adapt", func(t *testing.T, am *AM, body []byte) {
 		for _, s := range am.services {
-			if s.desired < 0 || s.desired > spec.MaxInstances {
-				t.Fatalf("body %q left %s wanting %d", body, s.name, s.desired)
-			}
 			if a := s.adapt; a != nil && (a.min < 0 || a.max > spec.MaxInstances || a.min > a.max || s.desired < a.min || s.desired > a.max) {
 				t.Fatalf("body %q left %s adaptive %+v with desired %d", body, s.name, a, s.desired)
 			}
+		}
+		if r, err := decodeAdapt(bytes.NewReader(body)); err == nil && !r.Off && checkAdaptBounds(r.Minimum, r.Maximum) != nil {
+			t.Fatalf("body %q decoded to bounds %d..%d", body, r.Minimum, r.Maximum)
 		}
 	})
 }
