@@ -53,19 +53,24 @@ func TestAdaptiveScaling(t *testing.T) {
 		t.Fatalf("containers after adapt: exit %d, pool lines lack the adaptive bounds:\n%s", r.code, r.stdout)
 	}
 
-	// The client publishes a dataset, runs 200 half-second tasks, and
-	// closes: it does not stay to see the scale down.
+	// The client runs 200 half-second tasks, then, while the pool is
+	// large, keeps a dataset in the workers' memory spread over several of
+	// them (published, so it outlives the client), and closes: it does not
+	// stay to see the scale down.
 	script := `
 import sys, time
 import dask.array as da
-from distributed import Client
+from distributed import Client, wait
 c = Client(sys.argv[1], timeout=120)
 c.wait_for_workers(1, timeout=300)
-c.publish_dataset(kept=da.arange(1_000_000, chunks=100_000).persist())
 def slow(i):
     time.sleep(0.5)
     return i
 print("sum", sum(c.gather(c.map(slow, range(200)))), flush=True)
+x = da.arange(1_000_000, chunks=50_000).persist()
+wait(x)
+c.publish_dataset(kept=x)
+print("holders", len({a for ws in c.who_has(x).values() for a in ws}), flush=True)
 c.close()
 `
 	var out bytes.Buffer
@@ -96,11 +101,16 @@ c.close()
 			grew = true
 		}
 	}
+	t.Logf("the client's output:\n%s", out.String())
 	if loadErr != nil || !strings.Contains(out.String(), "sum 19900") {
 		t.Fatalf("the client's tasks: %v\n%s", loadErr, out.String())
 	}
 	if !grew {
 		t.Fatal("200 slow tasks never brought a second ready worker into the pool (adapt 1..3)")
+	}
+	// Else the scale down need not move anything for the dataset to survive.
+	if strings.Contains(out.String(), "holders 1\n") || !strings.Contains(out.String(), "holders ") {
+		t.Fatalf("the kept dataset is not spread over several workers:\n%s", out.String())
 	}
 
 	eventually(t, 4*time.Minute, "the idle pool back at 1 worker with none retiring", func() (bool, string) {
