@@ -91,6 +91,8 @@ type service struct {
 	lastFailures []failure
 	// containers not yet completed, by id.
 	live map[string]*container
+	// adapt is the pool's adaptive scaling (adapt.go); nil when off.
+	adapt *adaptive
 }
 
 func (s *service) maxRestarts() int { return s.spec.Restarts() }
@@ -222,6 +224,9 @@ func (am *AM) Run(ctx context.Context, ln net.Listener) error {
 	srv := am.controlServer()
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
+	actx, stopAdapt := context.WithCancel(ctx)
+	defer stopAdapt()
+	go am.adaptLoop(actx)
 
 	reg, err := am.amrm.Register(ctx, am.host, int32(port), "")
 	if err != nil {
@@ -700,15 +705,10 @@ func (am *AM) scale(ctx context.Context, pool string, n int) error {
 		return err
 	}
 	am.mu.Lock()
-	var s *service
-	for _, x := range am.services {
-		if x.role == "worker" && x.name == pool {
-			s = x
-		}
-	}
-	if s == nil {
+	s, err := am.workerPool(pool)
+	if err != nil {
 		am.mu.Unlock()
-		return fmt.Errorf("%w: no worker pool %q", errNotFound, pool)
+		return err
 	}
 	s.desired = n
 	s.gaveUp, s.gaveUpReason = false, ""

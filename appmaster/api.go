@@ -59,6 +59,8 @@ type ServiceStatus struct {
 	GaveUpReason string `json:"gave_up_reason"`
 	// OnGiveUp is the pool's on_give_up ("" for the scheduler).
 	OnGiveUp string `json:"on_give_up"`
+	// Adaptive is the pool's adaptive scaling; absent when off.
+	Adaptive *AdaptiveStatus `json:"adaptive,omitempty"`
 }
 
 // ContainerStatus is one container, live or completed.
@@ -213,7 +215,17 @@ func (am *AM) controlServer() *http.Server {
 			badBody(w, err)
 			return
 		}
+		// A size set by hand ends adaptive scaling, as in Dask.
+		am.adaptOff(req.Pool)
 		answer(w, am.scale(r.Context(), req.Pool, req.Instances))
+	})
+	mux.HandleFunc("POST /v1/adapt", func(w http.ResponseWriter, r *http.Request) {
+		req, err := decodeAdapt(http.MaxBytesReader(w, r.Body, maxRequestBody))
+		if err != nil {
+			badBody(w, err)
+			return
+		}
+		answer(w, am.setAdaptive(r.Context(), req))
 	})
 	mux.HandleFunc("POST /v1/stop", func(w http.ResponseWriter, r *http.Request) {
 		var req StopRequest
@@ -339,6 +351,9 @@ func (am *AM) status() Status {
 			GaveUp: s.gaveUp, GaveUpReason: s.gaveUpReason}
 		if s.pool != nil {
 			ss.OnGiveUp = s.pool.OnGiveUp
+		}
+		if s.adapt != nil {
+			ss.Adaptive = s.adapt.status()
 		}
 		if !s.gaveUp && s.desired > len(s.live) {
 			ss.Pending = s.desired - len(s.live)

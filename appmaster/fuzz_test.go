@@ -22,11 +22,27 @@ func FuzzScaleRequest(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	fuzzControlBody(f, "/v1/scale", func(t *testing.T, am *AM, body []byte) {
+		for _, s := range am.services {
+			if n := am.ask(s).GetNumContainers(); n < 0 || n > spec.MaxInstances {
+				t.Fatalf("body %q: ask %d for %s", body, n, s.name)
+			}
+		}
+		if r, err := decodeScale(bytes.NewReader(body)); err == nil && (r.Instances < 0 || r.Instances > spec.MaxInstances) {
+			t.Fatalf("body %q decoded to %d instances", body, r.Instances)
+		}
+	})
+}
+
+// fuzzControlBody posts each fuzzed body to the control API's path: the AM
+// answers 204, 400, 404 or 413, never panics, and leaves no pool wanting a
+// count outside 0..MaxInstances; check adds the endpoint's own invariants.
+func fuzzControlBody(f *testing.F, path string, check func(t *testing.T, am *AM, body []byte)) {
 	am := testAM(f)
 	am.scheduler.Address = "tcp://h:1"
 	h := am.controlServer().Handler
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest(http.MethodPost, "/v1/scale", bytes.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 		req.Header.Set("Authorization", bearer(am.secret))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -39,12 +55,7 @@ func FuzzScaleRequest(f *testing.F) {
 			if s.desired < 0 || s.desired > spec.MaxInstances {
 				t.Fatalf("body %q left %s wanting %d", body, s.name, s.desired)
 			}
-			if n := am.ask(s).GetNumContainers(); n < 0 || n > spec.MaxInstances {
-				t.Fatalf("body %q: ask %d for %s", body, n, s.name)
-			}
 		}
-		if r, err := decodeScale(bytes.NewReader(body)); err == nil && (r.Instances < 0 || r.Instances > spec.MaxInstances) {
-			t.Fatalf("body %q decoded to %d instances", body, r.Instances)
-		}
+		check(t, am, body)
 	})
 }

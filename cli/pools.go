@@ -21,6 +21,9 @@ func poolNote(s appmaster.ServiceStatus) string {
 	if s.GaveUp {
 		notes = append(notes, s.GaveUpReason)
 	}
+	if a := s.Adaptive; a != nil {
+		notes = append(notes, fmt.Sprintf("adaptive %d..%d, target %d", a.Minimum, a.Maximum, a.Target))
+	}
 	if s.Retiring > 0 {
 		notes = append(notes, fmt.Sprintf("retiring %d", s.Retiring))
 	}

@@ -55,7 +55,7 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(ExitUsage, err) })
 	root.AddCommand(newVersionCmd(e), newClusterCmd(e), newListCmd(e), newStatusCmd(e), newKillCmd(e))
-	root.AddCommand(newSubmitCmd(e), newWaitCmd(e), newScaleCmd(e), newContainersCmd(e), newStopCmd(e), newAppMasterCmd(e))
+	root.AddCommand(newSubmitCmd(e), newWaitCmd(e), newScaleCmd(e), newAdaptCmd(e), newContainersCmd(e), newStopCmd(e), newAppMasterCmd(e))
 	root.AddCommand(newEnvCmd(e))
 	root.AddCommand(newContainerCmd(e))
 	root.AddCommand(newAddressCmd(e))

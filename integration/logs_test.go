@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
@@ -299,7 +300,13 @@ func TestLiveLogsAcrossNodeManagers(t *testing.T) {
 	}
 	checkDashboard(t, ctx, sub.Dashboard)
 
-	cs := containers(t, ctx, sub.AppID)
+	// The scheduler has the workers; each runtime reports ready when it
+	// next asks the scheduler (its polls slow down to every 2 s).
+	var cs []appmaster.ContainerStatus
+	eventually(t, 3*time.Minute, "3 ready workers", func() (bool, string) {
+		cs = containers(t, ctx, sub.AppID)
+		return count(cs, "worker", "ready") == workers, summary(cs)
+	})
 	nodeOf := map[string]string{}
 	nodes := map[string]bool{}
 	for _, c := range cs {
