@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import math
 import os
 import re
 import shutil
@@ -17,6 +18,9 @@ from distributed.deploy import Cluster
 # Exit codes of the spindle CLI (README "Exit codes").
 EXIT_USAGE = 2
 EXIT_FAILED = 7
+
+# The most workers a pool may have (README "Limits").
+MAX_INSTANCES = 10000
 
 # Bounds on each CLI call (seconds). submit --wait waits for YARN to place
 # the scheduler; the CLI's own --timeout is set a little lower so it, not
@@ -340,6 +344,21 @@ class YarnCluster(Cluster):
             raise ValueError(f"pool: {pool!r}: want a pool's name")
         _check(_run(["scale", self.app_id, "--workers", str(_whole(n, "n")), "--pool", pool]),
                f"scale {self.app_id} pool {pool}")
+
+    def adapt(self, minimum=0, maximum=math.inf, pool="worker", **kwargs):
+        """Hands POOL's size to the application master (spindle adapt), which
+        follows the Dask scheduler's adaptive_target within [minimum, maximum]
+        and goes on after this process ends; scale() turns it off. maximum=inf
+        is Spindle's limit, 10,000. Dask's other adapt options are refused."""
+        if kwargs:
+            raise NotImplementedError(f"adapt({', '.join(sorted(kwargs))}=...): the application master's "
+                                      "adaptive scaling has fixed intervals; only minimum and maximum are supported")
+        if maximum == math.inf:
+            maximum = MAX_INSTANCES
+        if not isinstance(pool, str):
+            raise ValueError(f"pool: {pool!r}: want a pool's name")
+        _check(_run(["adapt", self.app_id, "--min", str(_whole(minimum, "minimum")),
+                     "--max", str(_whole(maximum, "maximum")), "--pool", pool]), f"adapt {self.app_id} pool {pool}")
 
     def workers(self):
         """The worker containers (those not completed), as ``spindle containers --json`` gives them."""

@@ -183,6 +183,13 @@ def test_from_specification_with_two_pools(tmp_path):
         assert sorted(c["service"] for c in cluster.workers()) == ["other", "small"]
         with pytest.raises(SpindleError, match="nosuch"):
             cluster.scale(1, pool="nosuch")
+        with pytest.raises(NotImplementedError, match="interval"):
+            cluster.adapt(minimum=1, maximum=2, interval="1s")
+        with pytest.raises(ValueError, match="maximum"):
+            cluster.adapt(minimum=1, maximum=-3)
+        cluster.adapt(minimum=1, maximum=3, pool="small")
+        pools = {p["name"]: p for p in spindle_json("status", cluster.app_id)["pools"]}
+        assert (pools["small"]["adaptive"]["minimum"], pools["small"]["adaptive"]["maximum"]) == (1, 3), pools
         cluster.scale(2, pool="other")
         client.wait_for_workers(3, timeout=300)
         wait_for("2 containers of pool other", lambda: (
