@@ -164,10 +164,11 @@ type schedulerInfo struct {
 	Address, Dashboard string
 	Generation         int64
 	container          string
+	published          bool // its scheduler file is on HDFS (or there is none to write)
 }
 
 func (s schedulerInfo) status() SchedulerStatus {
-	return SchedulerStatus{Address: s.Address, DashboardAddress: s.Dashboard, Generation: s.Generation}
+	return SchedulerStatus{Address: s.Address, DashboardAddress: s.Dashboard, Generation: s.Generation, Published: s.published}
 }
 
 // finish is how the application ends.
@@ -598,6 +599,13 @@ func (am *AM) ready(ctx context.Context, id, address, dashboard string) error {
 			am.log.Errorf("publishing the scheduler address: %v", err)
 			return err
 		}
+		// Clients waiting for the address (submit --wait) return only now,
+		// so that `spindle address` right after them finds the file.
+		am.mu.Lock()
+		if am.scheduler.Generation == publish.Generation {
+			am.scheduler.published = true
+		}
+		am.mu.Unlock()
 	}
 	am.poke()
 	return nil

@@ -143,7 +143,7 @@ func (c *Client) Wait(ctx context.Context, appID string, until Until) (*Waited, 
 				if errors.Is(err, appmaster.ErrUnauthorized) {
 					return nil, fmt.Errorf("%s: %w", appID, err)
 				}
-				if err == nil && s.Address != "" {
+				if err == nil && s.Address != "" && s.Published {
 					return &Waited{Report: rep, Scheduler: s}, nil
 				}
 			}

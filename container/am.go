@@ -33,6 +33,9 @@ type SchedulerInfo struct {
 	Address          string `json:"address"` // "" while no scheduler is known
 	DashboardAddress string `json:"dashboard_address"`
 	Generation       int64  `json:"generation"`
+	// Published: the scheduler file on HDFS holds this address, so
+	// `spindle address` and Dask's scheduler_file see it too.
+	Published bool `json:"published,omitempty"`
 }
 
 // RejectedError is an AM answer that retrying cannot change (a 4xx other
