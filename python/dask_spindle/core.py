@@ -14,6 +14,7 @@ import dask.config
 import yaml
 from distributed.core import Status, rpc
 from distributed.deploy import Cluster
+from distributed.security import Security
 
 # Exit codes of the spindle CLI (README "Exit codes").
 EXIT_USAGE = 2
@@ -149,6 +150,15 @@ def _resources(prefix, vcores, memory, gpus):
     return r
 
 
+def _security(tls):
+    """The distributed Security for an application's client key files (the
+    CLI's "tls" object: ca_file, cert, key), or None for a plain one."""
+    if not tls:
+        return None
+    return Security(tls_ca_file=tls["ca_file"], tls_client_cert=tls["cert"], tls_client_key=tls["key"],
+                    require_encryption=True)
+
+
 class YarnCluster(Cluster):
     """A Dask cluster on YARN, started by Spindle, with dask-yarn's arguments.
 
@@ -271,6 +281,8 @@ class YarnCluster(Cluster):
                                proc.returncode, proc.stderr.strip())
         out = json.loads(proc.stdout)
         self._dashboard = out.get("dashboard_address", "")
+        # Client(cluster) takes the cluster's security (the client's key).
+        self.security = _security(out.get("tls"))
         self._connect(out["scheduler_address"])
         return self
 
@@ -301,6 +313,7 @@ class YarnCluster(Cluster):
         self.app_id = out["app_id"]
         self._dashboard = out.get("dashboard_address", "")
         self._scheduler_address = out["scheduler_address"]
+        self.security = _security(out.get("tls"))
 
     @staticmethod
     def _arguments_named(err, given):
@@ -319,7 +332,8 @@ class YarnCluster(Cluster):
         # No address: the one of the application this object submitted.
         ours = address is None
         address = address or self._scheduler_address
-        self.scheduler_comm = rpc(address)
+        security = getattr(self, "security", None)
+        self.scheduler_comm = rpc(address, connection_args=security.get_connection_args("client") if security else None)
         try:
             # The event loop thread the sync methods (and Client(cluster)) use.
             self._loop_runner.start()
