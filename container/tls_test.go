@@ -152,6 +152,14 @@ sys.exit(1)
 			t.Errorf("client with %s: not refused (%v)\n%s", name, err, out)
 		}
 	}
+	// A script (submit --script) gets the client's pair: a plain Client()
+	// connects.
+	ccfg, clogs := testConfig(t, am, container.RoleClient, "container_c1", py, "-c",
+		"from distributed import Client\nwith Client(timeout=60) as c:\n    print('SCRIPT', c.submit(lambda: 7).result())")
+	ccfg.TLS = roleBundle(t, b, dasktls.Client)
+	if code := start(ccfg).wait(t, daskStart, clogs); code != 0 || !strings.Contains(clogs.String(), "SCRIPT 7") {
+		t.Errorf("script with the client's pair: exit %d; log:\n%s", code, clogs)
+	}
 	if _, got := am.readyN("container_w1"); got != 1 {
 		t.Errorf("worker reported ready %d times, want 1", got)
 	}
