@@ -18,8 +18,13 @@ import (
 	"github.com/spindle-yarn/spindle/integration/pyenv"
 )
 
-// pytestVersion is what the fresh venv gets to run python/tests.
-const pytestVersion = "9.2.0"
+// What the fresh venv gets to run python/tests: pytest, and nbclient with
+// ipykernel to execute the notebook (python/tests/notebooks) headless.
+const (
+	pytestVersion    = "9.2.0"
+	nbclientVersion  = "0.11.0"
+	ipykernelVersion = "7.4.0"
+)
 
 // TestPythonPackage builds the dask-spindle wheel from python/ (its build
 // backend compiles spindle into it), installs it into a fresh venv with
@@ -27,7 +32,7 @@ const pytestVersion = "9.2.0"
 // runs python/tests with that venv against the local cluster: YarnCluster
 // computes, scales and closes; refused arguments and a worker larger than
 // the cluster raise naming the argument; a failed application raises with
-// YARN's diagnostics.
+// YARN's diagnostics; the book's notebook workflow runs headless.
 func TestPythonPackage(t *testing.T) {
 	useCluster(t)
 	py := pyenv.DaskPython(t)
@@ -62,7 +67,8 @@ func TestPythonPackage(t *testing.T) {
 	run("python -m venv", exec.CommandContext(ctx, py, "-m", "venv", venv))
 	vpy := filepath.Join(venv, "bin", "python")
 	install := exec.CommandContext(ctx, vpy, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-input",
-		found[0], "dask=="+pyenv.DaskVersion, "distributed=="+pyenv.DistributedVersion, "pytest=="+pytestVersion)
+		found[0], "dask=="+pyenv.DaskVersion, "distributed=="+pyenv.DistributedVersion, "pytest=="+pytestVersion,
+		"numpy=="+pyenv.NumpyVersion, "nbclient=="+nbclientVersion, "ipykernel=="+ipykernelVersion)
 	run("pip install the wheel", install)
 	installed, err := os.ReadFile(filepath.Join(venv, "bin", "spindle"))
 	if err != nil {
