@@ -21,6 +21,10 @@ import (
 // pytestVersion is what the fresh venv gets to run python/tests.
 const pytestVersion = "9.2.0"
 
+// notebookRequirements: the notebook side python/tests exercise, the
+// Jupyter widget (ipywidgets).
+var notebookRequirements = []string{"ipywidgets==8.1.9"}
+
 // TestPythonPackage builds the dask-spindle wheel from python/ (its build
 // backend compiles spindle into it), installs it into a fresh venv with
 // dask from PyPI, checks that the venv's bin/spindle is the wheel's, and
@@ -61,8 +65,9 @@ func TestPythonPackage(t *testing.T) {
 	venv := filepath.Join(t.TempDir(), "venv")
 	run("python -m venv", exec.CommandContext(ctx, py, "-m", "venv", venv))
 	vpy := filepath.Join(venv, "bin", "python")
-	install := exec.CommandContext(ctx, vpy, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-input",
-		found[0], "dask=="+pyenv.DaskVersion, "distributed=="+pyenv.DistributedVersion, "pytest=="+pytestVersion)
+	install := exec.CommandContext(ctx, vpy, append([]string{"-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-input",
+		found[0], "dask==" + pyenv.DaskVersion, "distributed==" + pyenv.DistributedVersion, "pytest==" + pytestVersion},
+		notebookRequirements...)...)
 	run("pip install the wheel", install)
 	installed, err := os.ReadFile(filepath.Join(venv, "bin", "spindle"))
 	if err != nil {
