@@ -22,8 +22,8 @@ import (
 const pytestVersion = "9.2.0"
 
 // notebookRequirements: the notebook side python/tests exercise, the
-// Jupyter widget (ipywidgets).
-var notebookRequirements = []string{"ipywidgets==8.1.9"}
+// Jupyter widget (ipywidgets) and dask-labextension's cluster manager.
+var notebookRequirements = []string{"ipywidgets==8.1.9", "dask-labextension==7.0.0"}
 
 // TestPythonPackage builds the dask-spindle wheel from python/ (its build
 // backend compiles spindle into it), installs it into a fresh venv with

@@ -387,3 +387,46 @@ def test_widget_follows_a_scale_from_0_to_2():
         cluster.adapt(minimum=2, maximum=4)
         assert "Adaptive (worker: 2 to 4)" in cluster._repr_html_()
 
+
+def test_labextension_factory_from_the_readme():
+    """dask-labextension's cluster manager (installed from PyPI) starts,
+    scales, adapts and closes a cluster from the factory entry the README
+    documents, pointed at the local cluster."""
+    import asyncio
+    import pathlib
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = next(b.split("```")[0] for b in readme.split("```yaml\n") if b.startswith("labextension:"))
+    import yaml
+    config = yaml.safe_load(block)
+    factory = config["labextension"]["factory"]
+    assert (factory["module"], factory["class"]) == ("dask_spindle", "YarnCluster"), factory
+    # The documented entry, with this cluster's environment and small containers.
+    factory["kwargs"].update({"environment": ENV, "worker-memory": "512MiB", "worker-vcores": 1,
+                              "scheduler-memory": "512MiB", "tags": [TAG], "name": unique("py-lab")})
+    assert config["labextension"]["default"]["workers"] == 2
+
+    async def main():
+        # Imported as Jupyter's server does, with its event loop running (the
+        # module makes its manager at import).
+        from dask_labextension.manager import DaskClusterManager
+        async with DaskClusterManager() as manager:
+            model = await manager.start_cluster()
+            cluster = manager._clusters[model["id"]]
+            assert isinstance(cluster, YarnCluster) and model["scheduler_address"] == cluster.scheduler_address
+            deadline = time.monotonic() + 300
+            while (model := manager.get_cluster(model["id"]))["workers"] < 2:
+                assert time.monotonic() < deadline, f"waited 300s for the model to show 2 workers: {model}"
+                await asyncio.sleep(1)
+            assert model["cores"] == 2 and model["dashboard_link"] == cluster.dashboard_link, model
+            model = await manager.scale_cluster(model["id"], 1)
+            model = manager.adapt_cluster(model["id"], 1, 3)
+            assert model["adapt"] == {"minimum": 1, "maximum": 3}, model
+            await manager._adaptives[model["id"]]
+            pools = {p["name"]: p for p in spindle_json("status", cluster.app_id)["pools"]}
+            assert (pools["worker"]["adaptive"]["minimum"], pools["worker"]["adaptive"]["maximum"]) == (1, 3), pools
+            return cluster.app_id
+
+    with dask.config.set(config):
+        app = asyncio.run(main())
+    assert spindle_json("status", app)["final_status"] == "SUCCEEDED"
