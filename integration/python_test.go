@@ -26,6 +26,10 @@ const (
 	ipykernelVersion = "7.4.0"
 )
 
+// notebookRequirements: the notebook side python/tests exercise, the
+// Jupyter widget (ipywidgets) and dask-labextension's cluster manager.
+var notebookRequirements = []string{"ipywidgets==8.1.9", "dask-labextension==7.0.0"}
+
 // TestPythonPackage builds the dask-spindle wheel from python/ (its build
 // backend compiles spindle into it), installs it into a fresh venv with
 // dask from PyPI, checks that the venv's bin/spindle is the wheel's, and
@@ -66,9 +70,10 @@ func TestPythonPackage(t *testing.T) {
 	venv := filepath.Join(t.TempDir(), "venv")
 	run("python -m venv", exec.CommandContext(ctx, py, "-m", "venv", venv))
 	vpy := filepath.Join(venv, "bin", "python")
-	install := exec.CommandContext(ctx, vpy, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-input",
-		found[0], "dask=="+pyenv.DaskVersion, "distributed=="+pyenv.DistributedVersion, "pytest=="+pytestVersion,
-		"numpy=="+pyenv.NumpyVersion, "nbclient=="+nbclientVersion, "ipykernel=="+ipykernelVersion)
+	install := exec.CommandContext(ctx, vpy, append([]string{"-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-input",
+		found[0], "dask==" + pyenv.DaskVersion, "distributed==" + pyenv.DistributedVersion, "pytest==" + pytestVersion,
+		"numpy==" + pyenv.NumpyVersion, "nbclient==" + nbclientVersion, "ipykernel==" + ipykernelVersion},
+		notebookRequirements...)...)
 	run("pip install the wheel", install)
 	installed, err := os.ReadFile(filepath.Join(venv, "bin", "spindle"))
 	if err != nil {
