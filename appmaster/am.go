@@ -754,22 +754,33 @@ func (am *AM) scale(ctx context.Context, pool string, n int) error {
 	go func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		ids := make([]string, len(victims))
-		for i, c := range victims {
-			ids[i] = c.id
-		}
-		if dashboard != "" {
-			if err := retireWorkers(rctx, dashboard, ids); err != nil {
-				am.log.Warnf("retiring %v through the Dask scheduler: %v (stopping them anyway)", ids, err)
-			}
-		}
-		for _, c := range victims {
-			if err := am.stopContainer(rctx, c); err != nil {
-				am.log.Warnf("stopping %s: %v", c.id, err)
-			}
-		}
+		am.retireAndStop(rctx, dashboard, victims)
 	}()
 	return nil
+}
+
+// retireAndStop retires the containers through the Dask scheduler (when
+// there is one), then stops them even if it could not: a scale by hand
+// asked for that size.
+func (am *AM) retireAndStop(ctx context.Context, dashboard string, victims []*container) {
+	ids := make([]string, len(victims))
+	for i, c := range victims {
+		ids[i] = c.id
+	}
+	if dashboard != "" {
+		if err := retireWorkers(ctx, dashboard, ids); err != nil {
+			am.log.Warnf("retiring %v through the Dask scheduler: %v (stopping them anyway)", ids, err)
+		}
+	}
+	am.stopEach(ctx, victims)
+}
+
+func (am *AM) stopEach(ctx context.Context, cs []*container) {
+	for _, c := range cs {
+		if err := am.stopContainer(ctx, c); err != nil {
+			am.log.Warnf("stopping %s: %v", c.id, err)
+		}
+	}
 }
 
 // kill stops one container; the service replaces it if it still wants it.

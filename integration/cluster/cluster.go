@@ -332,3 +332,18 @@ func tail(b []byte, n int) string {
 	}
 	return string(b)
 }
+
+// UseOrStart is for commands run by a person (benchmarks): the cluster
+// HADOOP_CONF_DIR names, else a new local one, which HADOOP_CONF_DIR then
+// names. stop stops the cluster if it started one.
+func UseOrStart(ctx context.Context) (stop func(), err error) {
+	if os.Getenv("HADOOP_CONF_DIR") != "" {
+		return func() {}, nil
+	}
+	c, err := Start(ctx, Options{})
+	if err != nil {
+		return nil, err
+	}
+	os.Setenv("HADOOP_CONF_DIR", c.ConfDir)
+	return func() { c.Stop() }, nil
+}

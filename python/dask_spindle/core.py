@@ -300,7 +300,12 @@ class YarnCluster(Cluster):
         scheduler = {"resources": _resources("scheduler", scheduler_vcores, scheduler_memory, scheduler_gpus)}
         spec = {"name": name or "dask", "scheduler": scheduler, "workers": [worker]}
         if environment is not None:
-            spec["environment"] = str(environment)
+            environment = str(environment)
+            # A relative path is from the current directory, as in dask-yarn
+            # (the spec file the CLI reads is written elsewhere).
+            if "://" not in environment and not os.path.isabs(environment):
+                environment = os.path.abspath(environment)
+            spec["environment"] = environment
         if queue is not None:
             spec["queue"] = str(queue)
         if tags is not None:
