@@ -22,6 +22,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/discovery"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
@@ -141,8 +142,10 @@ type AM struct {
 	nms    *hadooprpc.NodeManagers
 	fs     *hdfs.Client
 	secret []byte
-	host   string // this node, as the RM and containers see it
-	log    logrus.FieldLogger
+	// tls is the Dask cluster's TLS material; nil: TLS is off.
+	tls  *dasktls.Bundle
+	host string // this node, as the RM and containers see it
+	log  logrus.FieldLogger
 	// controlAddr is host:port of the control API.
 	controlAddr string
 
@@ -185,6 +188,7 @@ type Config struct {
 	NMs    *hadooprpc.NodeManagers
 	FS     *hdfs.Client
 	Secret []byte
+	TLS    *dasktls.Bundle // nil: the Dask cluster runs without TLS
 	Host   string
 	Log    logrus.FieldLogger
 }
@@ -192,7 +196,7 @@ type Config struct {
 // New prepares an AM; Run registers and runs it.
 func New(c Config) *AM {
 	am := &AM{
-		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, host: c.Host, log: c.Log,
+		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, tls: c.TLS, host: c.Host, log: c.Log,
 		byReqID: map[int64]*service{}, containers: map[string]*container{}, wake: make(chan struct{}, 1),
 	}
 	sp := c.Plan.Spec

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
@@ -102,6 +103,11 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 
 	creds := credentials.New()
 	creds.AddSecret(SecretAlias, am.secret)
+	if am.tls != nil {
+		// Each container gets its own role's pair only (roles are named
+		// as Dask's TLS roles: scheduler, worker, client).
+		am.tls.AddTo(creds, dasktls.Role(s.role))
+	}
 	launch.Tokens = creds.ContainerTokens()
 	return launch, nil
 }

@@ -200,6 +200,24 @@ def test_from_specification_with_two_pools(tmp_path):
     assert spindle_json("status", app)["final_status"] == "SUCCEEDED"
 
 
+def test_tls_cluster_takes_the_client_key():
+    """tls: true: Client(cluster) computes with the application's client key;
+    a Client given the address alone (no key) is refused."""
+    spec = {"name": unique("py-tls"), "environment": ENV, "tags": [TAG], "tls": True,
+            "scheduler": {"resources": {"memory": "512MiB"}},
+            "workers": [{"name": "worker", "instances": 1, "resources": {"memory": "512MiB"}}]}
+    with YarnCluster.from_specification(spec) as cluster, Client(cluster) as client:
+        assert cluster.scheduler_address.startswith("tls://"), cluster.scheduler_address
+        assert cluster.security.require_encryption
+        client.wait_for_workers(1, timeout=300)
+        assert client.submit(sum, [1, 2, 3]).result(timeout=300) == 6
+        with pytest.raises(Exception):
+            Client(cluster.scheduler_address, timeout=15)
+        attached = YarnCluster.from_application_id(cluster.app_id)
+        with Client(attached) as again:
+            assert again.submit(sum, [4, 5]).result(timeout=300) == 9
+
+
 def test_every_dask_yarn_argument_is_taken_or_refused_in_the_readme(tmp_path):
     """dask-yarn 0.9's YarnCluster signature, read from its wheel on PyPI
     (not imported: it needs skein): each argument exists here, and each one
