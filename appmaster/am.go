@@ -143,6 +143,7 @@ type AM struct {
 	secret []byte
 	host   string // this node, as the RM and containers see it
 	log    logrus.FieldLogger
+	tokens *Tokens
 	// controlAddr is host:port of the control API.
 	controlAddr string
 
@@ -187,12 +188,14 @@ type Config struct {
 	Secret []byte
 	Host   string
 	Log    logrus.FieldLogger
+	// Tokens go to every container launched; nil: none but the secret.
+	Tokens *Tokens
 }
 
 // New prepares an AM; Run registers and runs it.
 func New(c Config) *AM {
 	am := &AM{
-		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, host: c.Host, log: c.Log,
+		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, host: c.Host, log: c.Log, tokens: c.Tokens,
 		byReqID: map[int64]*service{}, containers: map[string]*container{}, wake: make(chan struct{}, 1),
 	}
 	sp := c.Plan.Spec

@@ -11,7 +11,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -100,8 +99,7 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		return nil, err
 	}
 
-	creds := credentials.New()
-	creds.AddSecret(SecretAlias, am.secret)
+	creds, _ := am.tokens.Container(am.secret)
 	launch.Tokens = creds.ContainerTokens()
 	return launch, nil
 }

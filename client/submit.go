@@ -17,7 +17,6 @@ import (
 	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/envpack"
 	"github.com/spindle-yarn/spindle/hadooprpc"
-	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -67,6 +66,10 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
 	fs, err := c.FS()
+	if err != nil {
+		return "", err
+	}
+	creds, err := c.appCredentials(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -160,7 +163,6 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		}
 		launch.LocalResources = append(launch.LocalResources, &yarnpb.StringLocalResourceMapProto{Key: proto.String(n), Value: lr})
 	}
-	creds := credentials.New()
 	creds.AddSecret(appmaster.SecretAlias, secret)
 	launch.Tokens = creds.ContainerTokens()
 
