@@ -211,12 +211,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		if opts.DataTransferProtection != "" {
 			args = append(args, "--data-transfer-protection", opts.DataTransferProtection)
 		}
-		// Hadoop reads ssl-server.xml, which the JVM writes here, as a resource.
-		ssl := filepath.Join(c.WorkDir, "ssl")
-		if err := os.MkdirAll(ssl, 0o755); err != nil {
+		// Hadoop reads ssl-server.xml and the site files, which the JVM
+		// writes here (see Secure.java), as resources.
+		dir := filepath.Join(c.WorkDir, "classpath")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("start minicluster: %w", err)
 		}
-		classpath = append(classpath, ssl)
+		classpath = append(classpath, dir)
 	}
 	var errTail tailBuffer
 	cmd, err := javaMain(jvm, "dev.spindle.minicluster.Main", args, classpath, c.WorkDir, opts.Stderr, &errTail)
