@@ -12,7 +12,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spindle-yarn/spindle/dasktls"
-	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -101,8 +100,7 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		return nil, err
 	}
 
-	creds := credentials.New()
-	creds.AddSecret(SecretAlias, am.secret)
+	creds, _ := am.tokens.Container(am.secret)
 	if am.tls != nil {
 		// Each container gets its own role's pair only (roles are named
 		// as Dask's TLS roles: scheduler, worker, client).

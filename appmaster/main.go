@@ -65,7 +65,15 @@ func Main(log *logrus.Logger) error {
 		return err
 	}
 	defer nms.Close()
-	fs, err := hadooprpc.NewHDFS(hconf, hadooprpc.Options{User: plan.User})
+	tokens, err := NewTokens(ctx, hconf, creds)
+	if err != nil {
+		return err
+	}
+	fsOpts := hadooprpc.Options{User: plan.User}
+	if hadooprpc.Kerberized(hconf) {
+		fsOpts.HDFSToken = tokens.HDFS
+	}
+	fs, err := hadooprpc.NewHDFS(hconf, fsOpts)
 	if err != nil {
 		return err
 	}
@@ -74,7 +82,7 @@ func Main(log *logrus.Logger) error {
 	if err != nil {
 		return fmt.Errorf("control API: %w", err)
 	}
-	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, TLS: tlsBundle, Host: host,
+	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, TLS: tlsBundle, Host: host, Tokens: tokens,
 		Log: log.WithField("app", plan.AppID)})
 	return am.Run(ctx, ln)
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/envpack"
 	"github.com/spindle-yarn/spindle/hadooprpc"
-	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -68,6 +67,10 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
 	fs, err := c.FS()
+	if err != nil {
+		return "", err
+	}
+	creds, err := c.appCredentials(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -165,7 +168,6 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		}
 		launch.LocalResources = append(launch.LocalResources, &yarnpb.StringLocalResourceMapProto{Key: proto.String(n), Value: lr})
 	}
-	creds := credentials.New()
 	creds.AddSecret(appmaster.SecretAlias, secret)
 	if tlsBundle != nil {
 		tlsBundle.AddTo(creds, dasktls.Roles...) // the AM hands each container its role's pair

@@ -25,6 +25,15 @@ type Options struct {
 	Kerberos *client.Client
 	// Keytab and Principal log in with a keytab instead of the ticket cache.
 	Keytab, Principal string
+	// ProxyUser, under Kerberos, is the user to act as (Hadoop's doAs):
+	// the logged-in principal is the real user, and the cluster's
+	// hadoop.proxyuser.* settings decide whether it may.
+	ProxyUser string
+	// HDFSToken, under Kerberos, returns the HDFS delegation token to reach
+	// the NameNode with instead of a Kerberos login: what the AM and the
+	// containers have. It is called for every new connection, so a
+	// refreshed token serves the next one.
+	HDFSToken func() *Token
 }
 
 // Token is a Hadoop token: identifier and password, kind and service.
@@ -54,6 +63,7 @@ func clientAuth(cfg *conf.Config, o Options, principalKey string) (ipc.Options, 
 		}
 		opts.Auth = ipc.AuthKerberos
 		opts.Kerberos = kc
+		opts.User = o.ProxyUser // empty: the principal itself
 		if p, ok := cfg.Get(principalKey); ok {
 			opts.ServicePrincipal = p
 		}
