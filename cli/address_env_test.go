@@ -13,6 +13,7 @@ import (
 
 	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/discovery"
+	"github.com/spindle-yarn/spindle/hadooprpc"
 )
 
 // evalEnv evals script in sh and returns the variables named, as set
@@ -118,7 +119,8 @@ func TestAddressEnvFetchesTheClientKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.Write(body)
-		if err := w.Close(); err != nil {
+		// CloseHDFSFile retries the NameNode's "replication in progress".
+		if err := hadooprpc.CloseHDFSFile(context.Background(), w); err != nil {
 			t.Fatal(err)
 		}
 	}
