@@ -77,16 +77,28 @@ func clientAuth(cfg *conf.Config, o Options, principalKey string) (ipc.Options, 
 // kerberosLogin makes a gokrb5 client from a keytab or the ticket cache,
 // with krb5.conf from KRB5_CONFIG or /etc/krb5.conf.
 func kerberosLogin(o Options) (*client.Client, error) {
-	kcfg, err := loadKrb5Conf()
+	krb5conf := os.Getenv("KRB5_CONFIG")
+	if krb5conf == "" {
+		krb5conf = "/etc/krb5.conf"
+	}
+	kcfg, err := krbconfig.Load(krb5conf)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kerberos: read %s (set KRB5_CONFIG to your krb5.conf): %w", krb5conf, err)
 	}
 	if o.Keytab != "" {
 		kt, err := keytab.Load(o.Keytab)
 		if err != nil {
 			return nil, fmt.Errorf("kerberos: read keytab %s: %w", o.Keytab, err)
 		}
-		return keytabLogin(kcfg, o.Principal, kt, o.Keytab)
+		user, realm, _ := strings.Cut(o.Principal, "@")
+		if user == "" || realm == "" {
+			return nil, fmt.Errorf("kerberos: principal %q must be user@REALM to use keytab %s", o.Principal, o.Keytab)
+		}
+		c := client.NewWithKeytab(user, realm, kt, kcfg, client.DisablePAFXFAST(true))
+		if err := c.Login(); err != nil {
+			return nil, fmt.Errorf("kerberos: log in as %s with %s: %w", o.Principal, o.Keytab, err)
+		}
+		return c, nil
 	}
 	ccPath := os.Getenv("KRB5CCNAME")
 	ccPath = strings.TrimPrefix(ccPath, "FILE:")
@@ -102,46 +114,6 @@ func kerberosLogin(o Options) (*client.Client, error) {
 		return nil, fmt.Errorf("kerberos: use ticket cache %s (run kinit again?): %w", ccPath, err)
 	}
 	return c, nil
-}
-
-// KeytabLogin logs principal (user@REALM) in with the keytab's bytes, with
-// krb5.conf from KRB5_CONFIG or /etc/krb5.conf: how the AM logs in with
-// the keytab it was given in its credentials, never written to disk.
-func KeytabLogin(principal string, keytabBytes []byte) (*client.Client, error) {
-	kcfg, err := loadKrb5Conf()
-	if err != nil {
-		return nil, err
-	}
-	kt := keytab.New()
-	if err := kt.Unmarshal(keytabBytes); err != nil {
-		return nil, fmt.Errorf("kerberos: the keytab for %s is not a keytab: %w", principal, err)
-	}
-	return keytabLogin(kcfg, principal, kt, "the shipped keytab")
-}
-
-func keytabLogin(kcfg *krbconfig.Config, principal string, kt *keytab.Keytab, what string) (*client.Client, error) {
-	user, realm, _ := strings.Cut(principal, "@")
-	if user == "" || realm == "" {
-		return nil, fmt.Errorf("kerberos: principal %q must be user@REALM to use %s", principal, what)
-	}
-	c := client.NewWithKeytab(user, realm, kt, kcfg, client.DisablePAFXFAST(true))
-	if err := c.Login(); err != nil {
-		return nil, fmt.Errorf("kerberos: log in as %s with %s: %w", principal, what, err)
-	}
-	return c, nil
-}
-
-// loadKrb5Conf reads krb5.conf from KRB5_CONFIG or /etc/krb5.conf.
-func loadKrb5Conf() (*krbconfig.Config, error) {
-	krb5conf := os.Getenv("KRB5_CONFIG")
-	if krb5conf == "" {
-		krb5conf = "/etc/krb5.conf"
-	}
-	kcfg, err := krbconfig.Load(krb5conf)
-	if err != nil {
-		return nil, fmt.Errorf("kerberos: read %s (set KRB5_CONFIG to your krb5.conf): %w", krb5conf, err)
-	}
-	return kcfg, nil
 }
 
 // DefaultUser is the user under SIMPLE authentication: $HADOOP_USER_NAME,
