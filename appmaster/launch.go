@@ -75,6 +75,9 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		rt.EnvCommand:   base64.StdEncoding.EncodeToString(cmd),
 		rt.EnvStopGrace: rt.DefaultStopGrace.String(),
 	}
+	if am.tokenPoll > 0 {
+		env[rt.EnvTokenPoll] = am.tokenPoll.String()
+	}
 	if am.plan.Environment != nil {
 		env[rt.EnvEnvDir] = EnvLink
 	} else if nodeenv.IsURI(am.plan.Spec.Environment) {

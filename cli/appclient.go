@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,10 +46,13 @@ func (f *appFlags) withClient(cmd *cobra.Command, e *env, what string, fn func(c
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}
-	if f.user != "" && strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") {
-		return withCode(ExitUsage, fmt.Errorf("%s: user %q: acting as another user (proxy users) under Kerberos is not supported yet; remove `user` from the spec", what, f.user))
+	opts := hadooprpc.Options{User: f.user}
+	if f.user != "" && hadooprpc.Kerberized(cfg) {
+		// Hadoop's doAs: the principal asks to act as f.user, and the
+		// cluster's hadoop.proxyuser.* settings decide.
+		opts.ProxyUser = f.user
 	}
-	c, err := client.New(cfg, hadooprpc.Options{User: f.user})
+	c, err := client.New(cfg, opts)
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}

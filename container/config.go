@@ -109,6 +109,10 @@ type Config struct {
 	// tries); AMCallTimeout bounds each try.
 	AMRetryFor    time.Duration
 	AMCallTimeout time.Duration
+	// TokenFile is $HADOOP_TOKEN_FILE_LOCATION; TokenPoll, when positive,
+	// how often refreshed delegation tokens are fetched from the AM into it.
+	TokenFile string
+	TokenPoll time.Duration
 
 	// Stdout and Stderr are the child's; nil means the runtime's own, so
 	// the child writes straight to the container's log files.
@@ -189,7 +193,14 @@ func configFrom(getenv func(string) string) (Config, error) {
 	} else if secret, tls, err := readSecret(tf, c.Role); err != nil {
 		problems = append(problems, err.Error())
 	} else {
-		c.Secret, c.TLS = secret, tls
+		c.Secret, c.TLS, c.TokenFile = secret, tls, tf
+	}
+	if v := getenv(EnvTokenPoll); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > MaxTokenPoll {
+			problems = append(problems, fmt.Sprintf("%s is %q, want a duration from 1s to %s such as 1m", EnvTokenPoll, v, MaxTokenPoll))
+		}
+		c.TokenPoll = d
 	}
 	if len(problems) > 0 {
 		return c, errors.New("container environment: " + strings.Join(problems, "; ") +

@@ -112,6 +112,12 @@ func (r *runtime) run(ctx context.Context) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
+	if cfg.TokenPoll > 0 && cfg.TokenFile != "" {
+		tctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go r.refreshTokens(tctx)
+	}
+
 	// The user's variables first, so that activating the environment
 	// prepends to a PATH the spec set, as it did when YARN set them.
 	r.env = launchenv.Apply(cfg.Environ, cfg.UserEnv)

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +48,9 @@ type Options struct {
 	// DataTransferProtection is dfs.data.transfer.protection under Secure;
 	// empty means the same as RPCProtection.
 	DataTransferProtection string
+	// Conf are extra server settings (e.g. short delegation token
+	// lifetimes, hadoop.proxyuser.*), applied before the daemons start.
+	Conf map[string]string
 }
 
 // Kerberos is what a client of a Secure cluster needs: the realm's KDC and
@@ -218,6 +222,14 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("start minicluster: %w", err)
 		}
 		classpath = append(classpath, dir)
+	}
+	keys := make([]string, 0, len(opts.Conf))
+	for k := range opts.Conf {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "--set", k+"="+opts.Conf[k])
 	}
 	var errTail tailBuffer
 	cmd, err := javaMain(jvm, "dev.spindle.minicluster.Main", args, classpath, c.WorkDir, opts.Stderr, &errTail)
