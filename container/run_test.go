@@ -302,7 +302,7 @@ func TestConfigFromEnv(t *testing.T) {
 		"SPINDLE_AM_URL": "http://am:8080/", "SPINDLE_APP_ID": "application_1_0001", "SPINDLE_SERVICE": "gpu",
 		"SPINDLE_ROLE": "worker", "SPINDLE_COMMAND": `["dask","worker","--nthreads","2"]`,
 		"DASK_SCHEDULER_ADDRESS": "tcp://h:1", "SPINDLE_ENV": "env", "SPINDLE_STOP_GRACE": "7s", "SPINDLE_SCHEDULER_WAIT": "90s",
-		"CONTAINER_ID": "container_1_0001_01_000002", "NM_HOST": "node1", "PWD": "/work/c",
+		"SPINDLE_AM_EXPIRY": "90s", "CONTAINER_ID": "container_1_0001_01_000002", "NM_HOST": "node1", "PWD": "/work/c",
 		"HADOOP_TOKEN_FILE_LOCATION": tf, "SPINDLE_TOKEN_POLL": "30s",
 	} {
 		t.Setenv(k, v)
@@ -315,7 +315,7 @@ func TestConfigFromEnv(t *testing.T) {
 		Role: container.RoleWorker, Command: []string{"dask", "worker", "--nthreads", "2"},
 		ContainerID: "container_1_0001_01_000002", Host: "node1", WorkDir: "/work/c",
 		SchedulerAddress: "tcp://h:1", EnvDir: "env", StopGrace: 7 * time.Second, SchedulerWait: 90 * time.Second,
-		TokenFile: tf, TokenPoll: 30 * time.Second}
+		TokenFile: tf, TokenPoll: 30 * time.Second, AMExpiry: 90 * time.Second}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got  %+v\nwant %+v", cfg, want)
 	}
@@ -325,9 +325,10 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("SPINDLE_STOP_GRACE", "soon")
 	t.Setenv("SPINDLE_SCHEDULER_WAIT", "0s")
 	t.Setenv("SPINDLE_TOKEN_POLL", "2ms")
+	t.Setenv("SPINDLE_AM_EXPIRY", "1s")
 	t.Setenv("HADOOP_TOKEN_FILE_LOCATION", writeTokenFile(t, nil))
 	_, err = container.ConfigFromEnv()
-	for _, part := range []string{"SPINDLE_ROLE", "SPINDLE_COMMAND", "SPINDLE_STOP_GRACE", "SPINDLE_SCHEDULER_WAIT", "SPINDLE_TOKEN_POLL", container.SecretAlias} {
+	for _, part := range []string{"SPINDLE_ROLE", "SPINDLE_COMMAND", "SPINDLE_STOP_GRACE", "SPINDLE_SCHEDULER_WAIT", "SPINDLE_TOKEN_POLL", "SPINDLE_AM_EXPIRY", container.SecretAlias} {
 		if err == nil || !strings.Contains(err.Error(), part) {
 			t.Errorf("error %v does not name %s", err, part)
 		}

@@ -324,6 +324,10 @@ func javaMain(jvmArgs []string, mainClass string, args, classpath []string, dir 
 // Stop shuts the cluster down: stdin closes (the JVM stops its services),
 // after 60s the process group is killed, then any container process still
 // running from the work dir is killed. The work dir is removed if Start made it.
+// PID is the cluster JVM's process id, for tests that pause the whole
+// cluster (SIGSTOP): every daemon at once, as if its nodes were gone.
+func (c *Cluster) PID() int { return c.cmd.Process.Pid }
+
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		if c.stdin != nil {
