@@ -114,9 +114,11 @@ address (yet), 6 when --timeout passes first.`,
 						return err
 					}
 				}
-				tls, err := clientTLS(c, id, sf.Address)
-				if err != nil {
-					return err
+				var tls *dasktls.Files
+				if shell || f.json { // the bare address needs no key
+					if tls, err = clientTLS(c, id, sf.Address); err != nil {
+						return err
+					}
 				}
 				if shell {
 					_, err = fmt.Fprint(e.stdout, shellEnv(sf.Address, tls))

@@ -93,6 +93,10 @@ func TestAddressEnvFetchesTheClientKey(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = fs.RemoveAll(path.Dir(p)) })
 
+	// The bare address needs no key.
+	if out, _ := mustRun(t, ExitOK, "address", id); out != "tls://node1:40123\n" {
+		t.Fatalf("address: %q", out)
+	}
 	// Without the key anywhere: an error naming both places, no exports.
 	code, out, errOut := run("address", id, "--env")
 	if code == ExitOK || out != "" || !strings.Contains(errOut, filepath.Join(home, "apps", id)) || !strings.Contains(errOut, "staging") {

@@ -1,7 +1,9 @@
 package container
 
 import (
+	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/spindle-yarn/spindle/dasktls"
 )
@@ -18,6 +20,12 @@ const tlsDirName = ".spindle-tls"
 // Only paths travel in the environment, never the key itself.
 func tlsEnv(cfg *Config) (map[string]string, error) {
 	role := dasktls.Role(cfg.Role)
+	// Told here, not as a failed handshake in Dask's log: a container
+	// started after the certificates expired (an application without
+	// lifetime running past dasktls.DefaultValidity) cannot join.
+	if err := dasktls.Verify(cfg.TLS.CA, cfg.TLS.Pairs[role], time.Now()); err != nil {
+		return nil, fmt.Errorf("the application's %s certificate: %w", role, err)
+	}
 	f, err := cfg.TLS.Write(filepath.Join(cfg.WorkDir, tlsDirName), role)
 	if err != nil {
 		return nil, err

@@ -244,3 +244,26 @@ func TestConfigReadsItsRolesTLS(t *testing.T) {
 		t.Error("token file with the CA alone: no error")
 	}
 }
+
+// TestExpiredTLSPairIsAClearError: a container started after the
+// application's certificates expired says so and starts no Dask process.
+func TestExpiredTLSPairIsAClearError(t *testing.T) {
+	am := newFakeAM(t, []byte("s3cret"))
+	am.setScheduler("tls://127.0.0.1:9", "127.0.0.1:10", 1)
+	b, err := dasktls.New("application_1_0001", time.Now().Add(-3*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(t.TempDir(), "started")
+	cfg, logs := testConfig(t, am, container.RoleWorker, "container_w9", "/bin/sh", "-c", `touch "$0"`, marker)
+	cfg.TLS = roleBundle(t, b, dasktls.Worker)
+	if code := start(cfg).wait(t, time.Minute, logs); code != container.ExitRuntimeError {
+		t.Fatalf("exit %d, want %d; log:\n%s", code, container.ExitRuntimeError, logs)
+	}
+	if !strings.Contains(logs.String(), "worker certificate") || !strings.Contains(logs.String(), "expired") {
+		t.Errorf("log does not say the worker certificate expired:\n%s", logs)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the child ran with an expired certificate")
+	}
+}
