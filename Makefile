@@ -59,6 +59,11 @@ fuzz:
 bench-submit: build minicluster
 	$(GO) run ./integration/cmd/bench-submit --binary $(BIN)
 
+# dask-spindle: YarnCluster() to Client(cluster) connected, scale(4) to 4 workers.
+.PHONY: bench-python
+bench-python: build minicluster
+	$(GO) run ./integration/cmd/bench-python --binary $(BIN)
+
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 

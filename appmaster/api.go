@@ -92,9 +92,11 @@ type ScaleRequest struct {
 	Instances int    `json:"instances"`
 }
 
-// StopRequest is POST /v1/stop: a graceful end with final status SUCCEEDED.
+// StopRequest is POST /v1/stop: a graceful end, with final status
+// SUCCEEDED unless FinalStatus says FAILED or KILLED (stop.go).
 type StopRequest struct {
 	Diagnostics string `json:"diagnostics"`
+	FinalStatus string `json:"final_status,omitempty"`
 }
 
 // ErrUnauthorized: the AM refused the secret.
@@ -233,17 +235,7 @@ func (am *AM) controlServer() *http.Server {
 		}
 		answer(w, am.setAdaptive(r.Context(), req))
 	})
-	mux.HandleFunc("POST /v1/stop", func(w http.ResponseWriter, r *http.Request) {
-		var req StopRequest
-		if !decode(w, r, &req) {
-			return
-		}
-		if req.Diagnostics == "" {
-			req.Diagnostics = "stopped by the user"
-		}
-		am.endWith(yarnpbSucceeded, req.Diagnostics)
-		w.WriteHeader(http.StatusNoContent)
-	})
+	mux.HandleFunc("POST /v1/stop", am.handleStop)
 	want := []byte(bearer(am.secret))
 	auth := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))

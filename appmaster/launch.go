@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -103,6 +104,11 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 	}
 
 	creds, _ := am.tokens.Container(am.secret)
+	if am.tls != nil {
+		// Each container gets its own role's pair only (roles are named
+		// as Dask's TLS roles: scheduler, worker, client).
+		am.tls.AddTo(creds, dasktls.Role(s.role))
+	}
 	launch.Tokens = creds.ContainerTokens()
 	return launch, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
@@ -46,6 +47,10 @@ func Main(log *logrus.Logger) error {
 	secret, ok := creds.Secret(SecretAlias)
 	if !ok {
 		return fmt.Errorf("no control secret (%s) in the container's token file", SecretAlias)
+	}
+	tlsBundle, hasTLS := dasktls.FromCredentials(creds)
+	if plan.Spec.TLS != nil && *plan.Spec.TLS && !hasTLS {
+		return fmt.Errorf("the spec asks for TLS but the container's token file holds no TLS material (%s): submit again with this spindle version", "spindle.tls.*")
 	}
 	host := os.Getenv("NM_HOST")
 	if host == "" {
@@ -90,7 +95,7 @@ func Main(log *logrus.Logger) error {
 	if err != nil {
 		return fmt.Errorf("control API: %w", err)
 	}
-	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, Host: host, Tokens: tokens, TokenPoll: tokenPoll,
+	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, TLS: tlsBundle, Host: host, Tokens: tokens, TokenPoll: tokenPoll,
 		Log: log.WithField("app", plan.AppID)})
 	return am.Run(ctx, ln)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/client"
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/discovery"
 	"github.com/spindle-yarn/spindle/spec"
 )
@@ -113,7 +114,11 @@ byte for byte: spindle submit --script job.py -- --input data.csv`,
 				dash := dashboardURL(w.Scheduler)
 				fmt.Fprintf(e.stderr, "scheduler %s, dashboard %s\n", w.Scheduler.Address, dash)
 				if f.json {
-					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address, DashboardAddress: dash})
+					tls, err := clientTLS(c, id, w.Scheduler.Address)
+					if err != nil {
+						return err
+					}
+					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address, DashboardAddress: dash, TLS: tls})
 				}
 				fmt.Fprintln(e.stdout, id)
 				return nil
@@ -150,4 +155,6 @@ type submitJSON struct {
 	AppID            string `json:"app_id"`
 	SchedulerAddress string `json:"scheduler_address"`
 	DashboardAddress string `json:"dashboard_address"`
+	// TLS are the client's key files when the scheduler speaks TLS.
+	TLS *dasktls.Files `json:"tls,omitempty"`
 }

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spindle-yarn/spindle/appmaster"
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/envpack"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
@@ -122,6 +123,10 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		}
 	}
 
+	tlsBundle, err := c.setupTLS(fs, appID, sp)
+	if err != nil {
+		return "", err
+	}
 	secret, err := newSecret()
 	if err != nil {
 		return "", err
@@ -173,6 +178,9 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		launch.LocalResources = append(launch.LocalResources, &yarnpb.StringLocalResourceMapProto{Key: proto.String(n), Value: lr})
 	}
 	creds.AddSecret(appmaster.SecretAlias, secret)
+	if tlsBundle != nil {
+		tlsBundle.AddTo(creds, dasktls.Roles...) // the AM hands each container its role's pair
+	}
 	launch.Tokens = creds.ContainerTokens()
 
 	sub := &yarnpb.ApplicationSubmissionContextProto{

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -70,8 +71,11 @@ const (
 // Config is everything the runtime needs; ConfigFromEnv fills it inside a
 // YARN container.
 type Config struct {
-	AMURL       string // SPINDLE_AM_URL, e.g. http://host:port
-	Secret      []byte // the control secret, sent as a hex bearer token
+	AMURL  string // SPINDLE_AM_URL, e.g. http://host:port
+	Secret []byte // the control secret, sent as a hex bearer token
+	// TLS is the Dask cluster's TLS material for this container's role
+	// (from the token file); nil: the cluster runs without TLS.
+	TLS         *dasktls.Bundle
 	AppID       string // SPINDLE_APP_ID
 	Service     string // SPINDLE_SERVICE
 	Role        Role   // SPINDLE_ROLE
@@ -186,10 +190,10 @@ func configFrom(getenv func(string) string) (Config, error) {
 	}
 	if tf := getenv("HADOOP_TOKEN_FILE_LOCATION"); tf == "" {
 		problems = append(problems, "HADOOP_TOKEN_FILE_LOCATION is not set, so the AM control secret cannot be read")
-	} else if secret, err := readSecret(tf); err != nil {
+	} else if secret, tls, err := readSecret(tf, c.Role); err != nil {
 		problems = append(problems, err.Error())
 	} else {
-		c.Secret, c.TokenFile = secret, tf
+		c.Secret, c.TLS, c.TokenFile = secret, tls, tf
 	}
 	if v := getenv(EnvTokenPoll); v != "" {
 		d, err := time.ParseDuration(v)
@@ -205,16 +209,25 @@ func configFrom(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-func readSecret(tokenFile string) ([]byte, error) {
+// readSecret reads the control secret and, when the application runs TLS,
+// the TLS material of role from the token file.
+func readSecret(tokenFile string, role Role) ([]byte, *dasktls.Bundle, error) {
 	creds, err := credentials.ReadFile(tokenFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s, ok := creds.Secret(SecretAlias)
 	if !ok || len(s) == 0 {
-		return nil, fmt.Errorf("token file %s has no secret %q: the application master must add it to the container's credentials", tokenFile, SecretAlias)
+		return nil, nil, fmt.Errorf("token file %s has no secret %q: the application master must add it to the container's credentials", tokenFile, SecretAlias)
 	}
-	return s, nil
+	tls, ok := dasktls.FromCredentials(creds)
+	if !ok {
+		return s, nil, nil
+	}
+	if _, mine := tls.Pairs[dasktls.Role(role)]; !mine {
+		return nil, nil, fmt.Errorf("token file %s has the application's TLS CA but no %s certificate and key", tokenFile, role)
+	}
+	return s, tls, nil
 }
 
 func (c *Config) fill() {

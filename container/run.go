@@ -90,6 +90,9 @@ func ChildArgs(cfg Config, schedulerAddress string) []string {
 	argv := append([]string(nil), cfg.Command...)
 	switch cfg.Role {
 	case RoleScheduler:
+		if cfg.TLS != nil {
+			argv = append(argv, "--protocol", "tls")
+		}
 		argv = append(argv, "--host", cfg.Host, "--port", "0",
 			"--dashboard-address", net.JoinHostPort(cfg.Host, "0"),
 			"--scheduler-file", filepath.Join(cfg.WorkDir, schedulerFileBaseName))
@@ -130,6 +133,14 @@ func (r *runtime) run(ctx context.Context) int {
 		if code := r.useNodeEnv(ctx); code != 0 {
 			return code
 		}
+	}
+	if cfg.TLS != nil {
+		env, err := tlsEnv(cfg)
+		if err != nil {
+			r.log.Error("exiting: cannot set up TLS for Dask", "err", err)
+			return ExitRuntimeError
+		}
+		r.env = launchenv.Apply(r.env, env)
 	}
 	if cfg.Role == RoleScheduler {
 		b, _ := json.Marshal(SchedulerRoutes)

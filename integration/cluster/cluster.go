@@ -215,12 +215,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		if opts.DataTransferProtection != "" {
 			args = append(args, "--data-transfer-protection", opts.DataTransferProtection)
 		}
-		// Hadoop reads ssl-server.xml, which the JVM writes here, as a resource.
-		ssl := filepath.Join(c.WorkDir, "ssl")
-		if err := os.MkdirAll(ssl, 0o755); err != nil {
+		// Hadoop reads ssl-server.xml and the site files, which the JVM
+		// writes here (see Secure.java), as resources.
+		dir := filepath.Join(c.WorkDir, "classpath")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("start minicluster: %w", err)
 		}
-		classpath = append(classpath, ssl)
+		classpath = append(classpath, dir)
 	}
 	keys := make([]string, 0, len(opts.Conf))
 	for k := range opts.Conf {
@@ -403,4 +404,19 @@ func tail(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
+}
+
+// UseOrStart is for commands run by a person (benchmarks): the cluster
+// HADOOP_CONF_DIR names, else a new local one, which HADOOP_CONF_DIR then
+// names. stop stops the cluster if it started one.
+func UseOrStart(ctx context.Context) (stop func(), err error) {
+	if os.Getenv("HADOOP_CONF_DIR") != "" {
+		return func() {}, nil
+	}
+	c, err := Start(ctx, Options{})
+	if err != nil {
+		return nil, err
+	}
+	os.Setenv("HADOOP_CONF_DIR", c.ConfDir)
+	return func() { c.Stop() }, nil
 }

@@ -42,8 +42,12 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * <p>The HTTPS keystore holds a self-signed certificate for localhost and
  * 127.0.0.1 (with subject alternative names, which Go clients require;
  * KeyStoreTestUtil's own certificates have none), also written as PEM for
- * non-Java clients. ssl-server.xml and ssl-client.xml go to work/ssl, which
- * the launcher puts on the classpath: Hadoop reads them as resources.
+ * non-Java clients. ssl-server.xml and ssl-client.xml go to work/classpath,
+ * which the launcher puts first on the classpath: Hadoop reads them as
+ * resources. So do core-site.xml and hdfs-site.xml with the security
+ * settings, for what makes its own Configuration from the classpath, as the
+ * NodeManager's resource localizer does (without them it reads blocks
+ * without the DataNode's SASL handshake, and fails).
  */
 final class Secure {
   static final String HOST = "localhost";
@@ -79,10 +83,22 @@ final class Secure {
     // A ticket cache whose TGT has already expired, for clients' error tests.
     File expired = new File(kdc.keytab(user).getParentFile(), user + ".expired.ccache");
     kdc.storeTgt(user, expired, 5);
-    File ssl = new File(work, "ssl");
-    Files.createDirectories(ssl.toPath());
-    File caPem = writeKeystores(ssl);
-    return new Secure(kdc, user, rpcProtection, dataTransferProtection, caPem, expired);
+    File cp = new File(work, "classpath");
+    Files.createDirectories(cp.toPath());
+    File caPem = writeKeystores(cp);
+    Secure s = new Secure(kdc, user, rpcProtection, dataTransferProtection, caPem, expired);
+    Configuration site = new Configuration(false);
+    s.set(site);
+    Map<String, String> core = new java.util.TreeMap<>();
+    Map<String, String> hdfs = new java.util.TreeMap<>();
+    // This replaces target/classes/core-site.xml, so it carries its setting.
+    core.put("fs.AbstractFileSystem.file.impl", FastLocalFs.class.getName());
+    for (Map.Entry<String, String> e : site) {
+      (e.getKey().startsWith("dfs.") ? hdfs : core).put(e.getKey(), e.getValue());
+    }
+    Main.writeXml(new File(cp, "core-site.xml"), core);
+    Main.writeXml(new File(cp, "hdfs-site.xml"), hdfs);
+    return s;
   }
 
   String principal(String service) {
@@ -105,6 +121,11 @@ final class Secure {
 
   /** Hadoop common and HDFS settings, before MiniDFSCluster starts. */
   void configure(Configuration conf) {
+    set(conf);
+    UserGroupInformation.setConfiguration(conf);
+  }
+
+  private void set(Configuration conf) {
     conf.set("hadoop.security.authentication", "kerberos");
     conf.set("hadoop.rpc.protection", rpcProtection);
     conf.set("hadoop.security.auth_to_local", authToLocal());
@@ -131,7 +152,6 @@ final class Secure {
     conf.set("hadoop.http.authentication.simple.anonymous.allowed", "false");
     conf.set("hadoop.http.authentication.kerberos.principal", principal("HTTP"));
     conf.set("hadoop.http.authentication.kerberos.keytab", keytab("HTTP"));
-    UserGroupInformation.setConfiguration(conf);
   }
 
   /** YARN's principals and keytabs, before MiniYARNCluster starts. */
