@@ -71,6 +71,25 @@ func kerberosHDFS(t *testing.T, c *cluster.Cluster, proxy string) *hdfs.Client {
 	return fs
 }
 
+// useDaskEnv sets, for the Dask clients the test starts, what
+// `eval "$(spindle address APP --env)"` exports: the scheduler address and
+// Dask's TLS settings (TLS is on by default on a Kerberized cluster).
+func useDaskEnv(t *testing.T, ctx context.Context, app string) {
+	t.Helper()
+	r := spindle(t, ctx, "address", app, "--env")
+	if r.code != 0 {
+		t.Fatalf("address --env: exit %d", r.code)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		kv, ok := strings.CutPrefix(line, "export ")
+		k, v, ok2 := strings.Cut(kv, "=")
+		if !ok || !ok2 || len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' || strings.Contains(v[1:len(v)-1], "'") {
+			t.Fatalf("address --env printed %q, not export K='V'", line)
+		}
+		t.Setenv(k, v[1:len(v)-1])
+	}
+}
+
 // putHDFS writes a small file.
 func putHDFS(t *testing.T, fs *hdfs.Client, path, content string) {
 	t.Helper()
@@ -188,6 +207,7 @@ func TestSecureTokensAndNoLeaks(t *testing.T) {
 	putHDFS(t, fs, data, "read through a delegation token\n")
 
 	app, addr := submitSecure(t, ctx, secureSpec(t, 1, ""))
+	useDaskEnv(t, ctx, app)
 	if got := workerReadsHDFS(t, ctx, c, addr, data); !strings.Contains(got, "read through a delegation token") {
 		t.Fatalf("the worker read %q", got)
 	}
@@ -371,6 +391,7 @@ func TestSecureProxyUser(t *testing.T) {
 	defer cancel()
 
 	app, addr := submitSecure(t, ctx, secureSpec(t, 1, "user: alice\n"))
+	useDaskEnv(t, ctx, app)
 	r := spindle(t, ctx, "status", "--json", app)
 	if !strings.Contains(r.stdout, `"alice"`) {
 		t.Fatalf("the application is not alice's:\n%s", r.stdout)
@@ -449,10 +470,26 @@ func TestSecureTokenRefresh(t *testing.T) {
 		newAddr = strings.TrimSpace(r.stdout)
 		return r.code == 0 && newAddr != "" && newAddr != addr, fmt.Sprintf("exit %d %q", r.code, newAddr)
 	})
+	useDaskEnv(t, ctx, app)
 	if got := workerReadsHDFS(t, ctx, c, newAddr, data); !strings.Contains(got, "still readable") {
 		t.Fatalf("the worker read %q", got)
 	}
 	if d := time.Since(submitted); d < 3*time.Minute {
 		t.Fatalf("checked after %s only", d)
 	}
+
+	// The keytab reached the AM only: its keys are in no process's argv
+	// or environment, no launch script and no log.
+	secrets := appSecrets(t, c, app)
+	kt, err := os.ReadFile(c.Kerberos.UserKeytab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addSecret(secrets, "the user's keytab", kt)
+	for _, p := range appProcesses(t, app) {
+		scanForSecrets(t, "argv of pid "+p.pid, p.cmdline, secrets)
+		scanForSecrets(t, "environment of pid "+p.pid, p.environ, secrets)
+	}
+	spindle(t, ctx, "kill", app)
+	scanFiles(t, c.WorkDir, secrets)
 }
