@@ -33,6 +33,11 @@ type Spec struct {
 	Tags  []string `yaml:"tags" json:"tags,omitempty"`
 	// User to run as (a proxy user); empty: the submitting user.
 	User string `yaml:"user" json:"user,omitempty"`
+	// Principal and Keytab log in to a Kerberized cluster with a keytab
+	// (the submitting machine's file), as --principal and --keytab do;
+	// the flags win. Empty: kinit's ticket cache.
+	Principal string `yaml:"principal" json:"principal,omitempty"`
+	Keytab    string `yaml:"keytab" json:"keytab,omitempty"`
 	// MaxAttempts is how many AM attempts YARN makes.
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts"`
 	// Lifetime stops the application after this long; 0: no limit.
@@ -594,6 +599,9 @@ func (s *Spec) Validate() error {
 		if err := launchenv.CheckLiteral(s.User); err != nil {
 			bad("user", "%v", err)
 		}
+	}
+	if s.Keytab != "" && s.Principal == "" {
+		bad("keytab", "needs principal: the principal (user@REALM) whose key it holds")
 	}
 	return errors.Join(errs...)
 }
