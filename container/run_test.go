@@ -654,7 +654,7 @@ func TestUnreachableAMDoesNotKillTheChild(t *testing.T) {
 	cfg.AMRetryFor = time.Second
 	r := start(cfg)
 	waitFor(t, time.Minute, "the runtime to say the AM is unreachable", func() bool {
-		return strings.Contains(logs.String(), "the worker keeps running")
+		return strings.Contains(logs.String(), "the process keeps running")
 	}, logs)
 	if err := os.WriteFile(filepath.Join(cfg.WorkDir, "stop"), nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -339,7 +339,7 @@ func (r *runtime) pollScheduler(ctx context.Context, scheds chan<- SchedulerInfo
 			}
 			if now.Sub(lastLogged) >= 30*time.Second {
 				lastLogged = now
-				r.log.Warn("cannot ask the application master for the scheduler; the worker keeps running", "failing_for", now.Sub(failingSince).Round(time.Second), "err", err)
+				r.log.Warn("cannot ask the application master for the scheduler; the process keeps running", "failing_for", now.Sub(failingSince).Round(time.Second), "err", err)
 			}
 			continue
 		}
