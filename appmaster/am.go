@@ -147,6 +147,8 @@ type AM struct {
 	host   string // this node, as the RM and containers see it
 	log    logrus.FieldLogger
 	tokens *Tokens
+	// tokenPoll: see Config.TokenPoll.
+	tokenPoll time.Duration
 	// controlAddr is host:port of the control API.
 	controlAddr string
 
@@ -194,12 +196,15 @@ type Config struct {
 	Log    logrus.FieldLogger
 	// Tokens go to every container launched; nil: none but the secret.
 	Tokens *Tokens
+	// TokenPoll, when positive, is how often containers fetch refreshed
+	// tokens (see Refresher).
+	TokenPoll time.Duration
 }
 
 // New prepares an AM; Run registers and runs it.
 func New(c Config) *AM {
 	am := &AM{
-		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, tls: c.TLS, host: c.Host, log: c.Log, tokens: c.Tokens,
+		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, tls: c.TLS, host: c.Host, log: c.Log, tokens: c.Tokens, tokenPoll: c.TokenPoll,
 		byReqID: map[int64]*service{}, containers: map[string]*container{}, wake: make(chan struct{}, 1),
 	}
 	sp := c.Plan.Spec

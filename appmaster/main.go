@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -69,6 +70,18 @@ func Main(log *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
+	var tokenPoll time.Duration
+	if kt, ok := creds.Secret(KeytabAlias); ok && plan.Principal != "" {
+		r := &Refresher{Hadoop: hconf, Tokens: tokens, Principal: plan.Principal, Keytab: kt, Log: log.WithField("app", plan.AppID)}
+		// Fetched now, before any container starts, to learn the tokens'
+		// lifetime and so how often the containers must ask for new ones.
+		next, err := r.Refresh(ctx)
+		if err != nil {
+			return fmt.Errorf("obtain delegation tokens as %s with the keytab the application was submitted with: %w", plan.Principal, err)
+		}
+		tokenPoll = TokenPoll(time.Until(next))
+		go r.Run(ctx, next)
+	}
 	fsOpts := hadooprpc.Options{User: plan.User}
 	if hadooprpc.Kerberized(hconf) {
 		fsOpts.HDFSToken = tokens.HDFS
@@ -82,7 +95,7 @@ func Main(log *logrus.Logger) error {
 	if err != nil {
 		return fmt.Errorf("control API: %w", err)
 	}
-	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, TLS: tlsBundle, Host: host, Tokens: tokens,
+	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, TLS: tlsBundle, Host: host, Tokens: tokens, TokenPoll: tokenPoll,
 		Log: log.WithField("app", plan.AppID)})
 	return am.Run(ctx, ln)
 }

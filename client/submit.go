@@ -80,6 +80,9 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 	}
 	plan := &appmaster.Plan{AppID: appID, User: c.User, Spec: sp, StagingDir: staging, DiscoveryPath: c.DiscoveryPath(appID),
 		Files: map[string]map[string]appmaster.Resource{}}
+	if err := c.shipKeytab(creds, plan); err != nil {
+		return "", err
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -150,10 +153,16 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		}
 	}
 
+	amEnv := map[string]string{"HADOOP_USER_NAME": c.User}
+	if plan.Principal != "" {
+		if err := c.shipKrb5Conf(fs, staging, amFiles, amEnv); err != nil {
+			return "", err
+		}
+	}
 	launch := &yarnpb.ContainerLaunchContextProto{
 		Command: []string{"./spindle", "appmaster", "1><LOG_DIR>/stdout", "2><LOG_DIR>/stderr"},
 	}
-	if launch.Environment, err = appmaster.Environment(map[string]string{"HADOOP_USER_NAME": c.User}); err != nil {
+	if launch.Environment, err = appmaster.Environment(amEnv); err != nil {
 		return "", fmt.Errorf("%w: user: %w", ErrInvalidSpec, err)
 	}
 	names := make([]string, 0, len(amFiles))

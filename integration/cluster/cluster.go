@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +48,9 @@ type Options struct {
 	// DataTransferProtection is dfs.data.transfer.protection under Secure;
 	// empty means the same as RPCProtection.
 	DataTransferProtection string
+	// Conf are extra server settings (e.g. short delegation token
+	// lifetimes, hadoop.proxyuser.*), applied before the daemons start.
+	Conf map[string]string
 }
 
 // Kerberos is what a client of a Secure cluster needs: the realm's KDC and
@@ -205,6 +209,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	var classpath []string
 	if opts.Secure {
 		args = append(args, "--secure")
+		// Every web server of this JVM shares one Kerberos replay cache,
+		// and Hadoop's authentication filter meets each SPNEGO request
+		// twice on its way to a YARN web service ("Request is a replay").
+		// One daemon per JVM, as on a real cluster, never needs this.
+		jvm = append(jvm, "-Dsun.security.krb5.rcache=none")
 		if opts.RPCProtection != "" {
 			args = append(args, "--rpc-protection", opts.RPCProtection)
 		}
@@ -218,6 +227,14 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("start minicluster: %w", err)
 		}
 		classpath = append(classpath, dir)
+	}
+	keys := make([]string, 0, len(opts.Conf))
+	for k := range opts.Conf {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "--set", k+"="+opts.Conf[k])
 	}
 	var errTail tailBuffer
 	cmd, err := javaMain(jvm, "dev.spindle.minicluster.Main", args, classpath, c.WorkDir, opts.Stderr, &errTail)
@@ -312,6 +329,10 @@ func javaMain(jvmArgs []string, mainClass string, args, classpath []string, dir 
 // Stop shuts the cluster down: stdin closes (the JVM stops its services),
 // after 60s the process group is killed, then any container process still
 // running from the work dir is killed. The work dir is removed if Start made it.
+// PID is the cluster JVM's process id, for tests that pause the whole
+// cluster (SIGSTOP): every daemon at once, as if its nodes were gone.
+func (c *Cluster) PID() int { return c.cmd.Process.Pid }
+
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		if c.stdin != nil {

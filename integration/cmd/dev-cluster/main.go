@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,11 +20,20 @@ func main() {
 	nms := flag.Int("node-managers", 2, "number of NodeManagers")
 	secure := flag.Bool("secure", false, "Kerberized cluster: a KDC, Kerberos RPC, SPNEGO web servers, SASL DataNode transfers, HDFS over HTTPS")
 	protection := flag.String("rpc-protection", "authentication", "hadoop.rpc.protection under --secure: authentication, integrity or privacy")
+	extra := map[string]string{}
+	flag.Func("set", "key=value: an extra server setting, e.g. dfs.namenode.delegation.token.max-lifetime=120000 (repeatable)", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want key=value, got %q", kv)
+		}
+		extra[k] = v
+		return nil
+	})
 	flag.Parse()
 	start := time.Now()
 	fmt.Fprintln(os.Stderr, "starting the local Hadoop cluster (HDFS + YARN)...")
 	c, err := cluster.Start(context.Background(), cluster.Options{WorkDir: *work, NodeManagers: *nms, Stderr: os.Stderr,
-		Secure: *secure, RPCProtection: *protection})
+		Secure: *secure, RPCProtection: *protection, Conf: extra})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dev-cluster:", err)
 		os.Exit(1)

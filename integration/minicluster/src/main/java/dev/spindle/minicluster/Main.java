@@ -196,6 +196,11 @@ public final class Main {
         secure = Secure.start(work, opts.rpcProtection, opts.dataTransferProtection);
         secure.configure(conf);
       }
+      // --set: settings a test needs on the servers (short token lifetimes,
+      // hadoop.proxyuser.*), before any daemon reads them.
+      for (Map.Entry<String, String> e : opts.extra.entrySet()) {
+        conf.set(e.getKey(), e.getValue());
+      }
       conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, new File(work, "dfs").getPath());
       conf.setInt("dfs.replication", 1);
       // Quick DataNode heartbeats shorten the wait for a writable HDFS.
@@ -313,6 +318,8 @@ public final class Main {
     boolean secure;
     String rpcProtection = "authentication";
     String dataTransferProtection;
+    /** --set key=value, repeatable: extra server configuration. */
+    final Map<String, String> extra = new java.util.LinkedHashMap<>();
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -327,6 +334,15 @@ public final class Main {
           case "--secure": o.secure = true; break;
           case "--rpc-protection": o.rpcProtection = qop(need(args, ++i, a), a); break;
           case "--data-transfer-protection": o.dataTransferProtection = qop(need(args, ++i, a), a); break;
+          case "--set": {
+            String kv = need(args, ++i, a);
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+              usage("--set needs key=value, got " + kv);
+            }
+            o.extra.put(kv.substring(0, eq), kv.substring(eq + 1));
+            break;
+          }
           default:
             usage("unknown argument " + a);
         }
@@ -360,7 +376,7 @@ public final class Main {
     static void usage(String why) {
       System.err.println("spindle-minicluster: " + why);
       System.err.println("usage: Main [--conf-dir DIR] [--work-dir DIR] [--node-managers N] [--namenode-port P] [--exit-on-stdin-eof]"
-          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q]]");
+          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q]] [--set key=value]...");
       System.exit(64);
     }
   }
