@@ -48,15 +48,13 @@ func TestShellEnv(t *testing.T) {
 	names := append([]string{"DASK_SCHEDULER_ADDRESS"}, dasktls.EnvNames()...)
 	got := evalEnv(t, shellEnv("tls://10.0.0.1:4000", &f), names...)
 	want := map[string]string{
-		"DASK_SCHEDULER_ADDRESS":                       "tls://10.0.0.1:4000",
-		"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION":   "True",
-		"DASK_DISTRIBUTED__COMM__TLS__CA_FILE":         f.CA,
-		"DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT":    f.Cert,
-		"DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY":     f.Key,
-		"DASK_DISTRIBUTED__COMM__TLS__WORKER__CERT":    f.Cert,
-		"DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY":     f.Key,
-		"DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__CERT": "<unset>",
-		"DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__KEY":  "<unset>",
+		"DASK_SCHEDULER_ADDRESS":                     "tls://10.0.0.1:4000",
+		"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True",
+		"DASK_DISTRIBUTED__COMM__TLS__CA_FILE":       f.CA,
+		"DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT":  f.Cert,
+		"DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY":   f.Key,
+		"DASK_DISTRIBUTED__COMM__TLS__WORKER__CERT":  f.Cert,
+		"DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY":   f.Key,
 	}
 	for k, v := range want {
 		if got[k] != v {

@@ -102,6 +102,7 @@ func secureCommands(t *testing.T, ctx context.Context, c *cluster.Cluster, bin s
 		cs := containers(t, ctx, app)
 		return count(cs, "worker", "ready") == 2, summary(cs)
 	})
+	useDaskEnv(t, ctx, app) // TLS is on by default on a Kerberized cluster
 	if got := daskSum(t, ctx, sub.Address, 2); got != wantSum {
 		t.Fatalf("sum on the Kerberized cluster = %s, want %s", got, wantSum)
 	}
