@@ -47,6 +47,9 @@ type Options struct {
 	// DataTransferProtection is dfs.data.transfer.protection under Secure;
 	// empty means the same as RPCProtection.
 	DataTransferProtection string
+	// HTTPS, under Secure, serves YARN's web (NodeManager logs) over HTTPS
+	// only (yarn.http.policy=HTTPS_ONLY), with Kerberos.CAPEM's certificate.
+	HTTPS bool
 }
 
 // Kerberos is what a client of a Secure cluster needs: the realm's KDC and
@@ -215,6 +218,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		if opts.DataTransferProtection != "" {
 			args = append(args, "--data-transfer-protection", opts.DataTransferProtection)
+		}
+		if opts.HTTPS {
+			args = append(args, "--https")
 		}
 		// Hadoop reads ssl-server.xml and the site files, which the JVM
 		// writes here (see Secure.java), as resources.

@@ -247,6 +247,9 @@ public final class Main {
 
       if (secure != null) {
         secure.configureYarn(yconf);
+        if (opts.https) {
+          yconf.set(YarnConfiguration.YARN_HTTP_POLICY_KEY, "HTTPS_ONLY");
+        }
       }
       yarn = new MiniYARNCluster("spindle", 1, opts.nodeManagers, 1, 1);
       yarn.init(yconf);
@@ -313,6 +316,8 @@ public final class Main {
     boolean secure;
     String rpcProtection = "authentication";
     String dataTransferProtection;
+    /** With --secure: YARN's web servers (NodeManager logs) on HTTPS only. */
+    boolean https;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -325,6 +330,7 @@ public final class Main {
           case "--namenode-port": o.nameNodePort = Integer.parseInt(need(args, ++i, a)); break;
           case "--exit-on-stdin-eof": o.exitOnStdinEof = true; break;
           case "--secure": o.secure = true; break;
+          case "--https": o.https = true; break;
           case "--rpc-protection": o.rpcProtection = qop(need(args, ++i, a), a); break;
           case "--data-transfer-protection": o.dataTransferProtection = qop(need(args, ++i, a), a); break;
           default:
@@ -336,6 +342,9 @@ public final class Main {
       }
       if (o.confDir == null) {
         o.confDir = new File(o.workDir, "conf");
+      }
+      if (o.https && !o.secure) {
+        usage("--https needs --secure (its keystore)");
       }
       if (o.dataTransferProtection == null) {
         o.dataTransferProtection = o.rpcProtection;
@@ -360,7 +369,7 @@ public final class Main {
     static void usage(String why) {
       System.err.println("spindle-minicluster: " + why);
       System.err.println("usage: Main [--conf-dir DIR] [--work-dir DIR] [--node-managers N] [--namenode-port P] [--exit-on-stdin-eof]"
-          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q]]");
+          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q] [--https]]");
       System.exit(64);
     }
   }
