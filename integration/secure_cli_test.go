@@ -31,7 +31,9 @@ func TestKerberizedCluster(t *testing.T) {
 		t.Run(protection, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 			defer cancel()
-			c, err := cluster.Start(ctx, cluster.Options{Secure: true, RPCProtection: protection})
+			// The privacy cluster encrypts everything: RPC, block
+			// transfers and YARN's web (live logs over HTTPS).
+			c, err := cluster.Start(ctx, cluster.Options{Secure: true, RPCProtection: protection, HTTPS: protection == "privacy"})
 			if err != nil {
 				t.Fatalf("start the Kerberized cluster: %v", err)
 			}
