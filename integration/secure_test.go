@@ -81,6 +81,13 @@ func useDaskEnv(t *testing.T, ctx context.Context, app string) {
 		t.Fatalf("address --env: exit %d", r.code)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if names, ok := strings.CutPrefix(line, "unset "); ok {
+			for _, k := range strings.Fields(names) {
+				t.Setenv(k, "") // restored at the end
+				os.Unsetenv(k)
+			}
+			continue
+		}
 		kv, ok := strings.CutPrefix(line, "export ")
 		k, v, ok2 := strings.Cut(kv, "=")
 		if !ok || !ok2 || len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' || strings.Contains(v[1:len(v)-1], "'") {
