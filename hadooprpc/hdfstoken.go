@@ -235,9 +235,5 @@ func RMPrincipal(cfg *conf.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	host, _, err := net.SplitHostPort(addrs[0])
-	if err != nil {
-		return "", fmt.Errorf("ResourceManager address %s: %w", addrs[0], err)
-	}
-	return strings.Replace(p, "_HOST", strings.ToLower(host), 1), nil
+	return withHost(p, addrs[0], "ResourceManager")
 }

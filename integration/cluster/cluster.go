@@ -209,6 +209,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	var classpath []string
 	if opts.Secure {
 		args = append(args, "--secure")
+		// Every web server of this JVM shares one Kerberos replay cache,
+		// and Hadoop's authentication filter meets each SPNEGO request
+		// twice on its way to a YARN web service ("Request is a replay").
+		// One daemon per JVM, as on a real cluster, never needs this.
+		jvm = append(jvm, "-Dsun.security.krb5.rcache=none")
 		if opts.RPCProtection != "" {
 			args = append(args, "--rpc-protection", opts.RPCProtection)
 		}

@@ -161,6 +161,9 @@ public final class Kdc {
      */
     void storeTgt(String name, File cc, int lifetimeSeconds) throws Exception {
       KrbClient client = simpleKdc(kdc).getKrbClient();
+      // Kerby's client waits a few seconds only: too little on a busy CI machine.
+      client.setTimeout(60_000);
+      client.init();
       TgtTicket tgt;
       if (lifetimeSeconds > 0) {
         KOptions o = new KOptions();

@@ -147,7 +147,10 @@ final class Secure {
     conf.set("dfs.client.https.keystore.resource", "ssl-client.xml");
     conf.set("dfs.https.server.keystore.resource", "ssl-server.xml");
     // SPNEGO on every web server (YARN's included), as on a secure cluster.
-    conf.set("hadoop.http.filter.initializers", "org.apache.hadoop.security.AuthenticationFilterInitializer");
+    // Hadoop 3.4's HttpServer2 adds the authentication filter itself for
+    // this type; listing AuthenticationFilterInitializer in
+    // hadoop.http.filter.initializers as well would check each ticket twice
+    // (the second time: "Request is a replay").
     conf.set("hadoop.http.authentication.type", "kerberos");
     conf.set("hadoop.http.authentication.simple.anonymous.allowed", "false");
     conf.set("hadoop.http.authentication.kerberos.principal", principal("HTTP"));
