@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"os"
@@ -291,10 +292,21 @@ func addSecret(out map[string][]byte, name string, s []byte) {
 			out[fmt.Sprintf("%s key %d", name, i)] = e.Key.KeyValue
 		}
 	}
-	if bytes.Contains(s, []byte("PRIVATE KEY-----")) {
-		for i, line := range strings.Split(string(s), "\n") {
+	// Private keys (not certificates, which are public): their DER and
+	// each line of their PEM text.
+	rest := s
+	for i := 0; ; i++ {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if !strings.Contains(b.Type, "PRIVATE KEY") {
+			continue
+		}
+		out[fmt.Sprintf("%s private key %d", name, i)] = b.Bytes
+		for j, line := range strings.Split(string(pem.EncodeToMemory(b)), "\n") {
 			if len(line) >= 40 && !strings.HasPrefix(line, "-----") {
-				out[fmt.Sprintf("%s line %d", name, i)] = []byte(line)
+				out[fmt.Sprintf("%s private key %d line %d", name, i, j)] = []byte(line)
 			}
 		}
 	}
