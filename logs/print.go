@@ -203,6 +203,9 @@ func (p *Printer) printNode(app *yarnlogs.App, n yarnlogs.NodeFile, res *Aggrega
 				continue
 			}
 			h := Header{Container: id, Node: n.Name, Type: Aggregated, File: f.Name, ModTime: mod, Length: f.Length}
+			if !f.ModTime.IsZero() { // IndexedFile: the file's own time
+				h.ModTime = FormatTime(f.ModTime)
+			}
 			if err := p.section(h, f); err != nil {
 				return err
 			}

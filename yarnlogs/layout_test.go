@@ -17,16 +17,16 @@ func TestLayoutFromConfig(t *testing.T) {
 		set  map[string]string
 		want Layout
 	}{
-		{"defaults", nil, Layout{"/tmp/logs", "logs-tfile", "logs", true}},
+		{"defaults", nil, Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}},
 		{"nodemanager keys", map[string]string{KeyRemoteAppLogDir: "/app-logs", KeyRemoteAppLogDirSuffix: "agg"},
-			Layout{"/app-logs", "agg-tfile", "agg", true}},
+			Layout{"TFile", "/app-logs", "agg-tfile", "agg", true}},
 		{"TFile keys win", map[string]string{
 			KeyRemoteAppLogDir: "/app-logs", KeyTFileRemoteAppLogDir: "hdfs://nn:8020/tf-logs/",
 			KeyRemoteAppLogDirSuffix: "agg", KeyTFileRemoteAppLogDirSuffix: "mine"},
-			Layout{"/tf-logs", "mine", "agg", true}},
+			Layout{"TFile", "/tf-logs", "mine", "agg", true}},
 		{"empty TFile keys fall back", map[string]string{KeyTFileRemoteAppLogDir: "", KeyTFileRemoteAppLogDirSuffix: ""},
-			Layout{"/tmp/logs", "logs-tfile", "logs", true}},
-		{"older layouts off", map[string]string{KeyIncludeOlder: "false"}, Layout{"/tmp/logs", "logs-tfile", "logs", false}},
+			Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}},
+		{"older layouts off", map[string]string{KeyIncludeOlder: "false"}, Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := conf.New()
@@ -47,7 +47,7 @@ func TestLayoutFromConfig(t *testing.T) {
 }
 
 func TestAppDirs(t *testing.T) {
-	l := Layout{"/tmp/logs", "logs-tfile", "logs", true}
+	l := Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}
 	for _, tc := range []struct {
 		app  string
 		want []string
@@ -99,7 +99,7 @@ func copyFixture(t *testing.T, dst string) {
 }
 
 func TestOpenLayouts(t *testing.T) {
-	l := Layout{"/tmp/logs", "logs-tfile", "logs", true}
+	l := Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}
 	for _, dir := range []string{
 		"tmp/logs/alice/bucket-logs-tfile/0042/" + fixtureApp,
 		"tmp/logs/alice/logs-tfile/" + fixtureApp,
@@ -143,7 +143,7 @@ func TestOpenLayouts(t *testing.T) {
 func TestOpenMissing(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "tmp/logs/alice"), 0o755)
-	l := Layout{"/tmp/logs", "logs-tfile", "logs", true}
+	l := Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}
 	_, err := OpenLayout(dirFS(root), l, "alice", fixtureApp)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/tmp/logs/alice/bucket-logs-tfile/0042/"+fixtureApp) {
 		t.Fatalf("%v", err)
