@@ -2,6 +2,7 @@ package yarnlogs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -153,5 +154,39 @@ func TestOpenMissing(t *testing.T) {
 	}
 	if _, err := OpenLayout(dirFS(root), l, "alice", "nonsense"); err == nil {
 		t.Fatal("bad app ID accepted")
+	}
+}
+
+func TestLayoutsFromConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  map[string]string
+		want []Layout
+	}{
+		{"default TFile", nil, []Layout{{"TFile", "/tmp/logs", "logs-tfile", "logs", true}}},
+		{"both, IFile first", map[string]string{KeyFileFormats: " IFile , TFile,IFile"}, []Layout{
+			{"IFile", "/tmp/logs", "logs-ifile", "logs-ifile", true},
+			{"TFile", "/tmp/logs", "logs-tfile", "logs", true}}},
+		{"per-format keys", map[string]string{KeyFileFormats: "IFile", KeyRemoteAppLogDir: "/nm",
+			"yarn.log-aggregation.IFile.remote-app-log-dir": "hdfs://nn/if", "yarn.log-aggregation.IFile.remote-app-log-dir-suffix": "ix"},
+			[]Layout{{"IFile", "/if", "ix", "ix", true}}},
+		{"custom name", map[string]string{KeyFileFormats: "MyIndexed", KeyRemoteAppLogDirSuffix: "agg"},
+			[]Layout{{"MyIndexed", "/tmp/logs", "agg-myindexed", "agg-myindexed", true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := conf.New()
+			for k, v := range tc.set {
+				cfg.Set(k, v)
+			}
+			got, err := LayoutsFromConfig(cfg)
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("%+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	cfg := conf.New()
+	cfg.Set(KeyFileFormats, " , ")
+	if _, err := LayoutsFromConfig(cfg); err == nil || !strings.Contains(err.Error(), "lists no format") {
+		t.Fatalf("blank list: %v", err)
 	}
 }

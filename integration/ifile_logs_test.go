@@ -1,0 +1,69 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/spindle-yarn/spindle/hadooprpc"
+	"github.com/spindle-yarn/spindle/hadooprpc/conf"
+	"github.com/spindle-yarn/spindle/integration/cluster"
+	"github.com/spindle-yarn/spindle/yarnlogs"
+)
+
+// TestLogsIndexedFormat starts a cluster whose NodeManagers aggregate logs
+// in the indexed format (yarn.log-aggregation.file-formats=IFile,TFile: IFile
+// written, both read), runs a Dask application and checks `spindle logs`
+// prints byte for byte what Hadoop's `yarn logs` does.
+func TestLogsIndexedFormat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a local Hadoop cluster; run without -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Options{LogFormat: "IFile,TFile"})
+	if err != nil {
+		t.Fatalf("start the IFile cluster: %v", err)
+	}
+	defer func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	t.Setenv("HADOOP_CONF_DIR", c.ConfDir)
+	t.Setenv("YARN_CONF_DIR", "")
+	t.Setenv("SPINDLE_HOME", t.TempDir())
+
+	sub := daskLogsMatchLogsCLI(t, ctx, c.ConfDir)
+
+	// The logs were in the indexed format, under bucket-logs-ifile.
+	cfg, err := conf.Load(c.ConfDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsc, err := hadooprpc.NewHDFS(cfg, hadooprpc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsc.Close()
+	app, err := yarnlogs.Open(yarnlogs.HDFS(fsc), cfg, "", sub.AppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range app.Nodes {
+		if n.Format != yarnlogs.FormatIFile {
+			t.Errorf("node file %s in the %s layout, want IFile", n.Path, n.Format)
+		}
+		l, err := app.NodeLog(n)
+		if err != nil {
+			t.Fatalf("%s: %v", n.Path, err)
+		}
+		if l.Indexed == nil {
+			t.Errorf("%s is not an IndexedFile", n.Path)
+		}
+		l.Close()
+	}
+	if len(app.Nodes) == 0 {
+		t.Error("no node files")
+	}
+}
