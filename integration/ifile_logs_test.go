@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,41 @@ func TestLogsIndexedFormat(t *testing.T) {
 	}
 	if len(app.Nodes) == 0 {
 		t.Error("no node files")
+	}
+}
+
+// TestLiveLogsMatchLogsCLI: while an application runs, `spindle logs`
+// prints byte for byte what `yarn logs` prints from the NodeManagers: the
+// same order of containers and files, and the same blank lines.
+func TestLiveLogsMatchLogsCLI(t *testing.T) {
+	useCluster(t)
+	c := hadoop.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// The AM never registers: YARN ends the attempt after the AM expiry
+	// interval (60s), time enough for both reads. It writes nothing after
+	// its first lines, so both see the same bytes.
+	appID := submitShellAM(t, ctx, c.ConfDir, `echo hello; echo to-stderr >&2; sleep 120`)
+	defer spindle(t, context.Background(), "kill", appID)
+	for {
+		r := spindle(t, ctx, "logs", appID)
+		if r.code == 0 && strings.Contains(r.stdout, "hello\n") && strings.Contains(r.stdout, "to-stderr\n") {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("no live logs with both lines in time: last exit %d", r.code)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	theirs := logsCLI(t, ctx, c.ConfDir, "-applicationId", appID)
+	r := spindle(t, ctx, "logs", appID)
+	if r.code != 0 {
+		t.Fatalf("spindle logs: exit %d", r.code)
+	}
+	if !strings.Contains(r.stdout, "LogAggregationType: LOCAL") {
+		t.Fatalf("not live logs:\n%s", r.stdout)
+	}
+	if r.stdout != string(theirs) {
+		t.Errorf("spindle logs differs from yarn logs while running:\n--- spindle\n%s\n--- yarn logs\n%s", r.stdout, theirs)
 	}
 }

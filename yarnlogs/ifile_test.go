@@ -293,7 +293,11 @@ func TestHashMapOrder(t *testing.T) {
 		{[]any{"AaAaAaAa", "BBAaAaAa", "AaBBAaAa", "BBBBAaAa", "AaAaBBAa", "BBAaBBAa", "AaBBBBAa", "BBBBBBAa", "AaAaAaBB", "zz", "container_x"},
 			order("9,0,1,2,3,4,5,6,7,8,10")},
 	} {
-		got := hashMapOrder(tc.keys, 0.75)
+		hashes := make([]uint32, len(tc.keys))
+		for i, k := range tc.keys {
+			hashes[i] = javaHashCode(k)
+		}
+		got := hashMapOrder(hashes, readObjectCapacity(len(tc.keys), 0.75), false)
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%d keys: %v, want %v", len(tc.keys), got, tc.want)
 		}
@@ -394,4 +398,31 @@ func FuzzChecksumFile(f *testing.F) {
 			t.Fatalf("%q %d", node, end)
 		}
 	})
+}
+
+// TestJavaHashSetOrder compares with Java 17's iteration of a HashMap and a
+// HashSet filled one key at a time (printed by a Java program).
+func TestJavaHashSetOrder(t *testing.T) {
+	ids := func(n int) []string {
+		var k []string
+		for i := 0; i < n; i++ {
+			k = append(k, fmt.Sprintf("container_1700000000000_0042_01_%06d", i+1))
+		}
+		return k
+	}
+	files := []string{"prelaunch.out", "prelaunch.err", "launch_container.sh", "directory.info", "stdout", "stderr", "syslog"}
+	for _, tc := range []struct {
+		keys []string
+		want string
+	}{
+		// 12 fit a table of 16 (readObject would have sized it 32).
+		{ids(12), "[9 8 7 4 3 6 5 0 11 10 2 1]"},
+		{ids(25), "[18 15 14 17 16 11 10 13 12 9 8 7 4 3 6 5 0 22 21 2 24 1 23 20 19]"},
+		// [directory.info, prelaunch.err, stdout, syslog, stderr, prelaunch.out, launch_container.sh]
+		{files, "[3 1 4 6 5 0 2]"},
+	} {
+		if got := fmt.Sprint(JavaHashSetOrder(tc.keys)); got != tc.want {
+			t.Errorf("%d keys: %s, want %s", len(tc.keys), got, tc.want)
+		}
+	}
 }

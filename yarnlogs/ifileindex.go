@@ -240,7 +240,11 @@ func javaMap(o *jObject) (keys, vals []any, err error) {
 		return keys, vals, nil // insertion order
 	}
 	lf, _ := o.Fields["loadFactor"].(float32)
-	order := hashMapOrder(keys, lf)
+	hashes := make([]uint32, len(keys))
+	for i, k := range keys {
+		hashes[i] = javaHashCode(k)
+	}
+	order := hashMapOrder(hashes, readObjectCapacity(len(keys), lf), false)
 	k2, v2 := make([]any, len(keys)), make([]any, len(vals))
 	for i, j := range order {
 		k2[i], v2[i] = keys[j], vals[j]
@@ -248,18 +252,9 @@ func javaMap(o *jObject) (keys, vals []any, err error) {
 	return k2, v2, nil
 }
 
-// hashMapOrder returns the order in which a java.util.HashMap read from a
-// stream (HashMap.readObject) iterates keys inserted in the given order:
-// by bucket, then insertion within a bucket. The table is sized from the
-// entry count and load factor as readObject does, and doubles when a bucket
-// reaches 8 entries while the table is smaller than 64 (treeifyBin). Bins
-// that would become trees (8 colliding keys in a table of 64 or more) are
-// kept in insertion order, which Java keeps only approximately.
-func hashMapOrder(keys []any, loadFactor float32) []int {
-	n := len(keys)
-	if n == 0 {
-		return nil
-	}
+// readObjectCapacity is the table size HashMap.readObject picks for n
+// entries: room for them all at the stream's load factor.
+func readObjectCapacity(n int, loadFactor float32) int {
 	lf := loadFactor
 	if !(lf >= 0.25) { // also NaN
 		lf = 0.25
@@ -268,35 +263,68 @@ func hashMapOrder(keys []any, loadFactor float32) []int {
 		lf = 4
 	}
 	fc := float32(n)/lf + 1
-	capacity := 16
-	if fc >= 16 {
-		capacity = 1 << 30
-		if fc < 1<<30 {
-			capacity = 1
-			for capacity < int(fc) {
-				capacity <<= 1
-			}
-		}
+	if fc < 16 {
+		return 16
+	}
+	if fc >= 1<<30 {
+		return 1 << 30
+	}
+	c := 1
+	for c < int(fc) {
+		c <<= 1
+	}
+	return c
+}
+
+// JavaHashSetOrder returns the order in which a java.util.HashSet (or
+// HashMap) created empty iterates strings added to it in the given order,
+// as `yarn logs` iterates its sets of log file names and maps of
+// containers: the i-th element of the result indexes keys.
+func JavaHashSetOrder(keys []string) []int {
+	hashes := make([]uint32, len(keys))
+	for i, k := range keys {
+		hashes[i] = javaHashCode(k)
+	}
+	return hashMapOrder(hashes, 16, true)
+}
+
+// hashMapOrder returns the order in which a java.util.HashMap iterates
+// keys (given by String.hashCode) inserted in the given order: by bucket,
+// then insertion within a bucket. The table starts at capacity entries;
+// with grow it doubles once it holds more than 3/4 of that (the default
+// load factor, as put does); it also doubles when a bucket reaches 9
+// entries while smaller than 64 (treeifyBin). Bins that would become trees
+// (9 colliding keys in a table of 64 or more) are kept in insertion order,
+// which Java keeps only approximately.
+func hashMapOrder(hashCodes []uint32, capacity int, grow bool) []int {
+	n := len(hashCodes)
+	if n == 0 {
+		return nil
 	}
 	hashes := make([]uint32, n)
-	for i, k := range keys {
-		h := javaHashCode(k)
+	for i, h := range hashCodes {
 		hashes[i] = h ^ (h >> 16)
 	}
 	buckets := make([][]int, capacity)
-	for i := range keys {
+	resize := func() {
+		capacity *= 2
+		nb := make([][]int, capacity)
+		for _, old := range buckets {
+			for _, j := range old {
+				x := hashes[j] & uint32(capacity-1)
+				nb[x] = append(nb[x], j)
+			}
+		}
+		buckets = nb
+	}
+	for i := range hashes {
 		b := hashes[i] & uint32(capacity-1)
 		buckets[b] = append(buckets[b], i)
 		if len(buckets[b]) > 8 && capacity < 64 {
-			capacity *= 2
-			nb := make([][]int, capacity)
-			for _, old := range buckets {
-				for _, j := range old {
-					x := hashes[j] & uint32(capacity-1)
-					nb[x] = append(nb[x], j)
-				}
-			}
-			buckets = nb
+			resize()
+		}
+		if grow && (i+1)*4 > capacity*3 {
+			resize()
 		}
 	}
 	order := make([]int, 0, n)
