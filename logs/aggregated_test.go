@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -200,4 +201,51 @@ func TestPrintAggregatedSplitFormats(t *testing.T) {
 	if len(secs) != 6+6+4 {
 		t.Errorf("%d sections, want 16", len(secs))
 	}
+}
+
+// TestPrintAggregatedSize: --size N prints each file's first N bytes, -N
+// its last N, as `yarn logs -size` does, LogLength staying the whole
+// file's.
+func TestPrintAggregatedSize(t *testing.T) {
+	app := fixtureApp(t)
+	const c1 = "container_1700000000000_0042_01_000001"
+	for _, tc := range []struct {
+		size int64
+		want func(s string) string
+	}{
+		{10, func(s string) string { return s[:10] }},
+		{-10, func(s string) string { return s[len(s)-10:] }},
+		{1 << 40, func(s string) string { return s }},
+		{-(1 << 40), func(s string) string { return s }},
+	} {
+		var out bytes.Buffer
+		p := &Printer{W: &out, Filter: Filter{Containers: []string{c1}, Files: []string{"syslog"}, Size: tc.size}}
+		if _, err := p.PrintAggregated(context.Background(), app); err != nil {
+			t.Fatal(err)
+		}
+		secs, err := Parse(&out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// LogFixtureWriter's syslog: 5000 bytes of numbered lines.
+		var full strings.Builder
+		for n := 0; full.Len() < 5000; n++ {
+			fmt.Fprintf(&full, "%s/syslog line %07d\n", c1, n)
+		}
+		whole := full.String()[:5000]
+		if len(secs) != 2 || string(secs[0].Contents) != tc.want(whole) || secs[0].Length != 5000 {
+			t.Errorf("size %d: %d sections, contents %q, LogLength %d", tc.size, len(secs), truncate(secs, 0), secs[0].Length)
+		}
+	}
+}
+
+func truncate(secs []Section, i int) string {
+	if i >= len(secs) {
+		return ""
+	}
+	b := secs[i].Contents
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return string(b)
 }

@@ -260,7 +260,8 @@ func (p *Printer) liveFile(ctx context.Context, nm *NodeManager, c LiveContainer
 		res.Printed++
 		return nil
 	}
-	s, err := nm.Open(ctx, c.ID, f.Name, 0)
+	// The NodeManager cuts a --size range itself, as for yarn logs -size.
+	s, err := nm.Open(ctx, c.ID, f.Name, p.Filter.Size)
 	if err != nil {
 		return err
 	}

@@ -395,3 +395,21 @@ func TestPrintLiveInYarnLogsOrder(t *testing.T) {
 		t.Errorf("%d sections end with a rule and two blank lines, want 21", n)
 	}
 }
+
+// TestPrintLiveSize: the NodeManager cuts --size ranges, and LogLength is
+// the whole file's.
+func TestPrintLiveSize(t *testing.T) {
+	f, addr := newFakeNM(t)
+	am := "container_1_0001_01_000001"
+	f.set(am, "stderr", "first line\nlast line\n")
+	for size, want := range map[int64]string{5: "first", -5: "line\n", 100: "first line\nlast line\n"} {
+		var out bytes.Buffer
+		if _, err := (&Printer{W: &out, Filter: Filter{Size: size}}).PrintLive(context.Background(), nil, []LiveContainer{{ID: am, NodeHTTP: addr}}); err != nil {
+			t.Fatal(err)
+		}
+		secs, err := Parse(bytes.NewReader(out.Bytes()))
+		if err != nil || len(secs) != 1 || string(secs[0].Contents) != want || secs[0].Length != 21 {
+			t.Errorf("size %d: %+v %v", size, secs, err)
+		}
+	}
+}
