@@ -50,7 +50,7 @@ func indexedUUIDLen(r io.ReaderAt, size int64, appID string) int {
 	if n < uuidLen {
 		return 0
 	}
-	if appID != "" && bytes.Equal(head[:uuidLen], func() []byte { s := sha256.Sum256([]byte(appID)); return s[:] }()) {
+	if sum := sha256.Sum256([]byte(appID)); appID != "" && bytes.Equal(head[:uuidLen], sum[:]) {
 		return uuidLen
 	}
 	if n == oldUUIDLen && isUUIDString(head[:]) {

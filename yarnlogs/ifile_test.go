@@ -426,3 +426,41 @@ func TestJavaHashSetOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexedOldUUID: Hadoop before the SHA-256 header wrote a random
+// 36-character UUID at both ends; the index is found the same way.
+func TestIndexedOldUUID(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "ifile-none", "host1_1111"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexBytes(b, int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uuid := []byte("0f8fad5b-d9cb-469f-a165-70867728950e")
+	old := append(append([]byte(nil), uuid...), bytes.Repeat([]byte{'x'}, 100)...)
+	old = append(old, idx...)
+	old = append(old, byte(len(idx)>>24), byte(len(idx)>>16), byte(len(idx)>>8), byte(len(idx)))
+	old = append(old, uuid...)
+	l, err := NewNodeLog(bytes.NewReader(old), int64(len(old)), fixtureApp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for {
+		c, err := l.NextContainer()
+		if err != nil {
+			break
+		}
+		ids = append(ids, c)
+	}
+	if len(ids) != 2 || l.Indexed == nil || l.Indexed.NodeID != "host1:1111" {
+		t.Errorf("containers %v, index %+v", ids, l.Indexed)
+	}
+	// A different UUID at the end: the last upload did not finish.
+	copy(old[len(old)-4:], "ffff")
+	if _, err := NewNodeLog(bytes.NewReader(old), int64(len(old)), fixtureApp, nil); !errors.Is(err, ErrInProgress) {
+		t.Errorf("mismatched UUIDs: %v", err)
+	}
+}
