@@ -237,12 +237,19 @@ public final class Main {
       yconf.setLong(YarnConfiguration.NM_MIN_PER_DISK_FREE_SPACE_MB, 0);
       yconf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, false);
       yconf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
-      // Aggregate container logs into HDFS (TFile). MiniYARNCluster points each NM's
-      // yarn.nodemanager.remote-app-log-dir at its own folder; the TFile controller's
-      // own key takes precedence, so every NM writes under one HDFS root as on a real cluster.
+      // Aggregate container logs into HDFS (TFile unless --set chose the
+      // formats). MiniYARNCluster points each NM's yarn.nodemanager.remote-app-log-dir
+      // at its own folder; the formats' own keys take precedence, so every NM
+      // writes under one HDFS root as on a real cluster.
       yconf.setBoolean(YarnConfiguration.LOG_AGGREGATION_ENABLED, true);
-      yconf.set("yarn.log-aggregation.file-formats", "TFile");
+      if (!opts.extra.containsKey("yarn.log-aggregation.file-formats")) {
+        yconf.set("yarn.log-aggregation.file-formats", "TFile");
+      }
       yconf.set("yarn.log-aggregation.TFile.remote-app-log-dir", "/tmp/logs");
+      yconf.set("yarn.log-aggregation.IFile.remote-app-log-dir", "/tmp/logs");
+      // yarn-default.xml names only TFile's class; clusters using IFile set its own.
+      yconf.set("yarn.log-aggregation.file-controller.IFile.class",
+          "org.apache.hadoop.yarn.logaggregation.filecontroller.ifile.LogAggregationIndexedFileController");
       yconf.setLong(YarnConfiguration.DEBUG_NM_DELETE_DELAY_SEC, 0);
       // Fast container stop: SIGTERM then SIGKILL after this delay.
       yconf.setLong(YarnConfiguration.NM_SLEEP_DELAY_BEFORE_SIGKILL_MS, 2000);
