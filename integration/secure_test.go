@@ -32,12 +32,12 @@ func TestKerberizedCluster(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 			defer cancel()
 			// The privacy cluster encrypts RPC and YARN's web (live logs
-			// over HTTPS); block transfers are checked (integrity), not
-			// encrypted: colinmarc/hdfs cannot read blocks under privacy
-			// (README).
+			// over HTTPS); block transfers are authenticated only:
+			// colinmarc/hdfs cannot read blocks under integrity or
+			// privacy (README).
 			opts := cluster.Options{Secure: true, RPCProtection: protection}
 			if protection == "privacy" {
-				opts.DataTransferProtection, opts.HTTPS = "integrity", true
+				opts.DataTransferProtection, opts.HTTPS = "authentication", true
 			}
 			c, err := cluster.Start(ctx, opts)
 			if err != nil {
