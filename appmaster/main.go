@@ -13,7 +13,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	rt "github.com/spindle-yarn/spindle/container"
-
 	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
