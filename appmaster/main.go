@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	rt "github.com/spindle-yarn/spindle/container"
 	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
@@ -35,6 +36,9 @@ func Main(log *logrus.Logger) error {
 	hconf, err := conf.Load(wd)
 	if err != nil {
 		return fmt.Errorf("the Hadoop configuration shipped with the application: %w", err)
+	}
+	if err := rt.RestrictTokenFile(os.Getenv("HADOOP_TOKEN_FILE_LOCATION")); err != nil {
+		log.Warnf("the token file stays readable by others than its user: %v", err)
 	}
 	creds, err := credentials.ReadFile(os.Getenv("HADOOP_TOKEN_FILE_LOCATION"))
 	if err != nil {

@@ -137,6 +137,9 @@ func (r *runtime) run(ctx context.Context) int {
 			return code
 		}
 	}
+	if err := RestrictTokenFile(cfg.TokenFile); err != nil {
+		r.log.Warn("the token file stays readable by others than its user", "err", err)
+	}
 	if cfg.TLS != nil {
 		env, err := tlsEnv(cfg)
 		if err != nil {

@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -35,4 +36,26 @@ func tlsEnv(cfg *Config) (map[string]string, error) {
 		roles = append(roles, dasktls.Client)
 	}
 	return dasktls.Env(f, roles...), nil
+}
+
+// RestrictTokenFile makes a container's token file (YARN's credentials:
+// the control secret, the TLS pair, delegation tokens) readable by the
+// application's user only. The NodeManager writes it 0644 (seen with the
+// DefaultContainerExecutor) in the container's 0710 folder, so members of
+// the folder's group could read it by its well-known name.
+func RestrictTokenFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("restrict the token file to its user: %w", err)
+	}
+	return nil
 }

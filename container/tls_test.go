@@ -267,3 +267,22 @@ func TestExpiredTLSPairIsAClearError(t *testing.T) {
 		t.Error("the child ran with an expired certificate")
 	}
 }
+
+// TestTokenFileIsRestricted: the runtime makes its token file (0644 as the
+// NodeManager writes it) readable by its user only before anything runs.
+func TestTokenFileIsRestricted(t *testing.T) {
+	am := newFakeAM(t, []byte("s3cret"))
+	am.setScheduler("tcp://127.0.0.1:9", "", 1)
+	tf := writeTokenFile(t, []byte("s3cret"))
+	if err := os.Chmod(tf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, logs := testConfig(t, am, container.RoleClient, "container_c9", "/bin/sh", "-c", "true")
+	cfg.TokenFile = tf
+	if code := start(cfg).wait(t, time.Minute, logs); code != 0 {
+		t.Fatalf("exit %d; log:\n%s", code, logs)
+	}
+	if fi, err := os.Stat(tf); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file after the runtime started: %v %v, want mode 0600", fi, err)
+	}
+}

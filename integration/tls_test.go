@@ -195,8 +195,10 @@ func TestTLSApplication(t *testing.T) {
 	}
 	var where []string
 	for cwd := range seen {
-		if fi, err := os.Stat(filepath.Join(cwd, "container_tokens")); err == nil {
-			t.Logf("%s: container_tokens (the YARN credentials, TLS pairs included) mode %v", filepath.Base(cwd), fi.Mode().Perm())
+		// The NodeManager writes the YARN credentials (TLS pairs included)
+		// 0644; the runtime and the AM make them 0600.
+		if fi, err := os.Stat(filepath.Join(cwd, "container_tokens")); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: container_tokens %v %v, want mode 0600", filepath.Base(cwd), fi, err)
 		}
 		script, err := os.ReadFile(filepath.Join(cwd, "launch_container.sh"))
 		if err != nil {
