@@ -55,8 +55,10 @@ def test_notebook_workflow(monkeypatch, tmp_path):
     assert value(out["scale"]) == (3, True)
     # Idle under adapt(minimum=1): one worker left, and the persisted result intact.
     assert value(out["adapt"]) == (1, sum(range(1, 1_000_001)))
-    # The scheduler's log, and one per live worker keyed by its address.
-    assert value(out["logs"]) == (True, True, True)
+    # The scheduler's log, and each Dask worker's under its address (workers
+    # still stopping after the scale down may be there too).
+    assert value(out["logs"]) == (True, True)
     # spindle status (the venv's, on PATH as in an activated venv): ended as asked.
     status = "".join(o.get("text", "") for o in out["status"] if o["output_type"] == "stream")
-    assert re.search(r"FINISHED", status) and re.search(r"\bSUCCEEDED\b", status) and "notebook finished" in status, status
+    assert re.search(r"State:\s+FINISHED", status) and re.search(r"Final status:\s+SUCCEEDED", status) \
+        and "notebook finished" in status, status
