@@ -216,7 +216,9 @@ func checkFits(sp *spec.Spec, max *yarnpb.ResourceProto) error {
 		}
 	}
 	check("application_master", sp.AM)
-	check("scheduler.resources", sp.Scheduler.Resources)
+	if sp.ExternalScheduler == nil { // else no scheduler container runs
+		check("scheduler.resources", sp.Scheduler.Resources)
+	}
 	for _, w := range sp.Workers {
 		check("workers["+w.Name+"].resources", w.Resources)
 	}

@@ -49,6 +49,9 @@ type Spec struct {
 	// scheduler is up (`spindle submit --script`); its end ends the
 	// application. nil: none.
 	Client *Client `yaml:"client" json:"client,omitempty"`
+	// ExternalScheduler, when set, is a scheduler outside the application
+	// (external.go): no scheduler container runs; scheduler: is unused.
+	ExternalScheduler *External `yaml:"external_scheduler" json:"external_scheduler,omitempty"`
 }
 
 // ClientService is the name of the script's service (logs, containers).
@@ -595,6 +598,7 @@ func (s *Spec) Validate() error {
 			bad("user", "%v", err)
 		}
 	}
+	errs = append(errs, s.checkExternal()...)
 	return errors.Join(errs...)
 }
 

@@ -12,6 +12,7 @@ import tempfile
 
 import dask.config
 import yaml
+from distributed.comm import get_address_host, unparse_host_port
 from distributed.core import Status, rpc
 from distributed.deploy import Cluster
 
@@ -34,10 +35,9 @@ GRACE = 30
 REFUSED = {
     "worker_class": "Spindle runs `dask worker` (a Nanny); another worker class is not supported yet",
     "worker_options": "extra `dask worker` options are not supported yet; use a spec's workers[].args",
-    "deploy_mode": 'only deploy_mode="remote" (the scheduler in a YARN container) is supported yet',
-    "host": 'host only applies to deploy_mode="local", which is not supported yet',
-    "port": 'port only applies to deploy_mode="local", which is not supported yet',
-    "dashboard_address": 'dashboard_address only applies to deploy_mode="local", which is not supported yet',
+    "host": 'host only applies to deploy_mode="local" (the scheduler in this process)',
+    "port": 'port only applies to deploy_mode="local" (the scheduler in this process)',
+    "dashboard_address": 'dashboard_address only applies to deploy_mode="local" (the scheduler in this process)',
     "skein_client": "Spindle does not use skein",
     "asynchronous": "asynchronous=True is not supported yet",
     "loop": "an event loop of your own is not supported yet",
@@ -57,6 +57,8 @@ _KEY_TO_ARG = [
     (re.compile(r"workers\[[^\]]*\]\.resources\.gpus"), "worker_gpus"),
     (re.compile(r"scheduler\.resources\.gpus"), "scheduler_gpus"),
     (re.compile(r"workers\[[^\]]*\]\.node_label"), "node_label"),
+    (re.compile(r"external_scheduler\.address"), "host"),
+    (re.compile(r"external_scheduler\.dashboard_address"), "dashboard_address"),
 ] + [(re.compile(r"(?:^|: )" + key + r"\b"), arg) for key, arg in [
     ("environment", "environment"), ("queue", "queue"), ("tags", "tags"), ("lifetime", "lifetime"),
     ("name", "name"), ("user", "user")]]
@@ -152,7 +154,9 @@ def _resources(prefix, vcores, memory, gpus):
 class YarnCluster(Cluster):
     """A Dask cluster on YARN, started by Spindle, with dask-yarn's arguments.
 
-    The scheduler runs in a YARN container (dask-yarn's deploy_mode="remote").
+    The scheduler runs in a YARN container (dask-yarn's deploy_mode="remote"),
+    or with deploy_mode="local" in this process, the application running only
+    the workers.
     Arguments Spindle cannot honour yet raise, naming them (``REFUSED``).
     """
 
@@ -186,14 +190,14 @@ class YarnCluster(Cluster):
         if dask.config.get("yarn.specification", None) is not None:
             raise NotImplementedError("Dask configuration yarn.specification: it names a skein specification, "
                                       "which Spindle does not read; use YarnCluster.from_specification with a Spindle spec")
-        given = dict(worker_class=worker_class, worker_options=worker_options, host=host, port=port,
-                     dashboard_address=dashboard_address, skein_client=skein_client, loop=loop)
+        given = dict(worker_class=worker_class, worker_options=worker_options, skein_client=skein_client, loop=loop)
+        local = _deploy_mode(deploy_mode, host, port, dashboard_address)
+        if local is None:
+            given.update(host=host, port=port, dashboard_address=dashboard_address)
         for arg, value in given.items():
             # dask-yarn's own defaults mean "nothing asked": the same as None.
             if value is not None and value not in _NEUTRAL.get(arg, ()):
                 raise NotImplementedError(f"YarnCluster({arg}={value!r}): {REFUSED[arg]}")
-        if deploy_mode not in (None, "remote"):
-            raise NotImplementedError(f"YarnCluster(deploy_mode={deploy_mode!r}): {REFUSED['deploy_mode']}")
         if asynchronous:
             raise NotImplementedError(f"YarnCluster(asynchronous=True): {REFUSED['asynchronous']}")
 
@@ -227,7 +231,7 @@ class YarnCluster(Cluster):
             worker_memory=worker_memory, worker_gpus=worker_gpus, worker_restarts=worker_restarts,
             scheduler_vcores=scheduler_vcores, scheduler_memory=scheduler_memory,
             scheduler_gpus=scheduler_gpus, name=name, queue=queue, user=user, lifetime=lifetime,
-            node_label=node_label).items() if v is not None})
+            node_label=node_label).items() if v is not None}, local)
 
     @classmethod
     def from_specification(cls, spec):
@@ -242,18 +246,22 @@ class YarnCluster(Cluster):
         self._start_from(spec, {})
         return self
 
-    def _start_from(self, spec, given):
+    def _start_from(self, spec, given, local=None):
         name = spec.get("name") if isinstance(spec, dict) else None
         Cluster.__init__(self, asynchronous=False, name=name or None)
         self.app_id = None
         self._dashboard = ""
         # The arguments behind the spec, to name them in errors.
         self._given = given
+        self._local_scheduler = None
         try:
+            if local is not None:
+                spec["external_scheduler"] = self._start_local_scheduler(**local)
             self._submit(spec)
         except BaseException:
             # Nothing runs: no "unclosed cluster" warning for this object.
             self.status = Status.closed
+            self._stop_local_scheduler()
             raise
         self._connect()
 
@@ -322,15 +330,17 @@ class YarnCluster(Cluster):
         self.scheduler_comm = rpc(address)
         try:
             # The event loop thread the sync methods (and Client(cluster)) use.
-            self._loop_runner.start()
+            if not self._loop_runner.is_started():
+                self._loop_runner.start()  # deploy_mode="local" started it
             self.sync(self._start)
         except Exception:
             # The scheduler is unreachable: do not leave an application we
             # started running (one we attached to is the user's to stop).
             self.status = Status.closed
-            self._loop_runner.stop()
             if ours:
                 self._stop_app()
+            self._stop_local_scheduler()  # stops the loop too when there is one
+            self._loop_runner.stop()
             raise
 
     @property
@@ -403,6 +413,7 @@ class YarnCluster(Cluster):
             return
         await super()._close()
         await asyncio.get_running_loop().run_in_executor(None, self._stop_app)
+        await self._close_local_scheduler()
 
     def close(self, timeout=None):
         """Disconnects and stops the application (spindle stop --wait)."""
@@ -416,3 +427,67 @@ class YarnCluster(Cluster):
         if status != "SUCCEEDED" or diagnostics is not None:
             raise NotImplementedError("shutdown(status=..., diagnostics=...): only a SUCCEEDED stop without diagnostics is supported yet")
         self.close()
+
+    # deploy_mode="local": the scheduler in this process, the workers in
+    # the application (its spec's external_scheduler).
+
+    def _start_local_scheduler(self, host, port, dashboard_address):
+        """Starts a Dask scheduler on this object's event loop, listening as
+        dask-yarn's does (host 0.0.0.0: every interface, advertised under
+        this machine's IP address), and returns the spec's external_scheduler."""
+        self._loop_runner.start()
+        self.sync(self._start_scheduler_async, host, port, dashboard_address)
+        sched = self._local_scheduler
+        address = sched.address
+        http_host = sched.http_server.address
+        if http_host in ("", "0.0.0.0", "::"):
+            # Listening on every interface: workers reach it where they reach the scheduler.
+            http_host = get_address_host(address)
+        dashboard = unparse_host_port(http_host, sched.http_server.port)
+        self._dashboard = f"http://{dashboard}/status"
+        return {"address": address, "dashboard_address": dashboard}
+
+    async def _start_scheduler_async(self, host, port, dashboard_address):
+        from distributed import Scheduler
+
+        routes = list(dask.config.get("distributed.scheduler.http.routes", []))
+        if SCHEDULER_API_ROUTE not in routes:
+            # The workers' runtimes and the AM use the scheduler's REST API.
+            routes.append(SCHEDULER_API_ROUTE)
+        with dask.config.set({"distributed.scheduler.http.routes": routes}):
+            self._local_scheduler = await Scheduler(host=host, port=port, dashboard_address=dashboard_address)
+
+    async def _close_local_scheduler(self):
+        if self._local_scheduler is not None:
+            sched, self._local_scheduler = self._local_scheduler, None
+            await sched.close()
+
+    def _stop_local_scheduler(self):
+        """Closes the local scheduler (if any) and the loop it ran on, when
+        the cluster could not start."""
+        try:
+            if getattr(self, "_local_scheduler", None) is not None:
+                self.sync(self._close_local_scheduler)
+        finally:
+            self._loop_runner.stop()
+
+
+# The scheduler's REST API route (Spindle's runtime enables it in the
+# schedulers it starts; a local one needs it too).
+SCHEDULER_API_ROUTE = "distributed.http.scheduler.api"
+
+
+def _deploy_mode(deploy_mode, host, port, dashboard_address):
+    """None for deploy_mode "remote" (the default); for "local", the local
+    scheduler's host, port and dashboard_address with dask-yarn's defaults."""
+    if deploy_mode in (None, "remote"):
+        return None
+    if deploy_mode != "local":
+        raise ValueError(f"deploy_mode: {deploy_mode!r}: want 'remote' or 'local'")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535):
+        raise ValueError(f"port: {port!r}: want a port number from 0 (any free port) to 65535")
+    for arg, value in (("host", host), ("dashboard_address", dashboard_address)):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{arg}: {value!r}: want a string")
+    return {"host": host or "0.0.0.0", "port": port or 0,
+            "dashboard_address": ":0" if dashboard_address is None else dashboard_address}

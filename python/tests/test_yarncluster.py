@@ -41,7 +41,6 @@ def test_uses_the_wheels_binary():
 
 
 @pytest.mark.parametrize("kwargs, named", [
-    (dict(deploy_mode="local"), "deploy_mode"),
     (dict(worker_class="distributed.Worker"), "worker_class"),
     (dict(worker_options={"nthreads": 2}), "worker_options"),
     (dict(asynchronous=True), "asynchronous"),

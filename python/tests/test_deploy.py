@@ -1,0 +1,61 @@
+"""deploy_mode="local", worker_class and worker_options, against the local
+YARN cluster (run by integration/python_test.go, as test_yarncluster.py)."""
+
+import socket
+
+import pytest
+from distributed import Client
+from distributed.comm import get_address_host, get_address_host_port
+from distributed.core import Status
+from distributed.utils import get_ip
+
+from dask_spindle import YarnCluster
+from test_yarncluster import SMALL, spindle_json, unique, wait_for
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+def test_deploy_mode_local_runs_the_scheduler_in_this_process():
+    port = free_port()
+    cluster = YarnCluster(deploy_mode="local", port=port, n_workers=2, name=unique("py-local"), **SMALL)
+    sched = cluster._local_scheduler
+    try:
+        app = cluster.app_id
+        # This process's scheduler, advertised as dask-yarn's is: this
+        # machine's IP address (host 0.0.0.0), on the port asked for.
+        assert sched is not None and sched.status == Status.running
+        assert cluster.scheduler_address == sched.address
+        assert get_address_host_port(cluster.scheduler_address) == (get_ip(), port)
+        assert cluster.dashboard_link == f"http://{get_ip()}:{sched.http_server.port}/status"
+        with Client(cluster) as client:
+            client.wait_for_workers(2, timeout=300)
+            assert client.submit(sum, range(101)).result(timeout=300) == 5050
+            names = sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
+            assert len(names) == 2 and all(n.startswith("container_") for n in names), names
+        # The application runs the workers only; they report ready through this scheduler's API.
+        ready = wait_for("2 ready worker containers", lambda: (
+            len([c for c in (w := spindle_json("containers", app)) if c["state"] == "ready"]) == 2, w))
+        assert sorted(c["service"] for c in ready) == ["worker", "worker"], ready
+        assert spindle_json("address", app)["scheduler_address"] == sched.address
+    finally:
+        cluster.close()
+    report = spindle_json("status", app)
+    assert (report["state"], report["final_status"]) == ("FINISHED", "SUCCEEDED"), report
+    assert sched.status == Status.closed
+    with pytest.raises(OSError):
+        socket.create_connection((get_ip(), port), timeout=5).close()
+
+
+def test_deploy_mode_local_refuses_an_address_the_nodes_cannot_reach():
+    name = unique("py-local-lo")
+    with pytest.raises(ValueError, match=r"YarnCluster\(host\b.*loopback"):
+        YarnCluster(deploy_mode="local", host="127.0.0.1", n_workers=1, name=name, **SMALL)
+    assert [a for a in spindle_json("list", "--all") if a["name"] == name] == []
+    with pytest.raises(ValueError, match="deploy_mode"):
+        YarnCluster(deploy_mode="elsewhere", **SMALL)
+    with pytest.raises(ValueError, match="port"):
+        YarnCluster(deploy_mode="local", port=70000, **SMALL)
