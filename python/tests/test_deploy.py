@@ -37,8 +37,10 @@ def test_deploy_mode_local_runs_the_scheduler_in_this_process():
             names = sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
             assert len(names) == 2 and all(n.startswith("container_") for n in names), names
         # The application runs the workers only; they report ready through this scheduler's API.
-        ready = wait_for("2 ready worker containers", lambda: (
-            len([c for c in (w := spindle_json("containers", app)) if c["state"] == "ready"]) == 2, w))
+        def ready_workers():
+            ready = [c for c in spindle_json("containers", app) if c["state"] == "ready"]
+            return len(ready) == 2, ready
+        ready = wait_for("2 ready worker containers", ready_workers)
         assert sorted(c["service"] for c in ready) == ["worker", "worker"], ready
         assert spindle_json("address", app)["scheduler_address"] == sched.address
     finally:
@@ -59,3 +61,4 @@ def test_deploy_mode_local_refuses_an_address_the_nodes_cannot_reach():
         YarnCluster(deploy_mode="elsewhere", **SMALL)
     with pytest.raises(ValueError, match="port"):
         YarnCluster(deploy_mode="local", port=70000, **SMALL)
+
