@@ -62,3 +62,15 @@ def test_deploy_mode_local_refuses_an_address_the_nodes_cannot_reach():
     with pytest.raises(ValueError, match="port"):
         YarnCluster(deploy_mode="local", port=70000, **SMALL)
 
+
+@pytest.mark.parametrize("kwargs, named, says", [
+    (dict(queue="no-such-queue"), "queue", "this cluster's leaf queues are root.default"),
+    (dict(environment="/no/such/env-dir"), "environment", "no such file or directory"),
+    (dict(worker_vcores=5000), "worker_vcores", "largest container"),
+    (dict(scheduler_memory="1000GiB"), "scheduler_memory", "largest container"),
+])
+def test_what_the_cluster_cannot_run_raises_before_submit(kwargs, named, says):
+    name = unique("py-precheck")
+    with pytest.raises(ValueError, match=rf"YarnCluster\({named}\): .*{says}"):
+        YarnCluster(n_workers=1, name=name, **dict(SMALL, **kwargs))
+    assert [a for a in spindle_json("list", "--all") if a["name"] == name] == []
