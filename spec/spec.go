@@ -122,6 +122,10 @@ type Pool struct {
 	// SchedulerWait is how long a worker whose scheduler went away waits
 	// in its container for the next one; 0: the runtime's default (10m).
 	SchedulerWait Duration `yaml:"scheduler_wait" json:"scheduler_wait,omitempty"`
+	// WorkerClass and WorkerOptions are dask-yarn's worker_class and
+	// worker_options, as `dask worker` flags (worker.go).
+	WorkerClass   string         `yaml:"worker_class" json:"worker_class,omitempty"`
+	WorkerOptions *WorkerOptions `yaml:"worker_options" json:"worker_options,omitempty"`
 }
 
 // The values of a pool's on_give_up.
@@ -572,6 +576,7 @@ func (s *Spec) Validate() error {
 				bad(key+".dask_resources."+r, "needs a name without '=', ',' or spaces and a positive amount")
 			}
 		}
+		errs = append(errs, w.checkWorker(key)...)
 	}
 	if s.Client != nil {
 		if seen[ClientService] {

@@ -11,6 +11,7 @@ import sysconfig
 import tempfile
 
 import dask.config
+import dask.utils
 import yaml
 from distributed.comm import get_address_host, unparse_host_port
 from distributed.core import Status, rpc
@@ -33,8 +34,6 @@ GRACE = 30
 # dask-yarn's arguments Spindle cannot honour yet, each with why. Passing
 # any of them with a value other than its default raises, naming it.
 REFUSED = {
-    "worker_class": "Spindle runs `dask worker` (a Nanny); another worker class is not supported yet",
-    "worker_options": "extra `dask worker` options are not supported yet; use a spec's workers[].args",
     "host": 'host only applies to deploy_mode="local" (the scheduler in this process)',
     "port": 'port only applies to deploy_mode="local" (the scheduler in this process)',
     "dashboard_address": 'dashboard_address only applies to deploy_mode="local" (the scheduler in this process)',
@@ -58,6 +57,8 @@ _KEY_TO_ARG = [
     (re.compile(r"scheduler\.resources\.gpus"), "scheduler_gpus"),
     (re.compile(r"workers\[[^\]]*\]\.node_label"), "node_label"),
     (re.compile(r"external_scheduler\.address"), "host"),
+    (re.compile(r"workers\[[^\]]*\]\.worker_class"), "worker_class"),
+    (re.compile(r"workers\[[^\]]*\]\.worker_options"), "worker_options"),
     (re.compile(r"external_scheduler\.dashboard_address"), "dashboard_address"),
 ] + [(re.compile(r"(?:^|: )" + key + r"\b"), arg) for key, arg in [
     ("environment", "environment"), ("queue", "queue"), ("tags", "tags"), ("lifetime", "lifetime"),
@@ -190,7 +191,7 @@ class YarnCluster(Cluster):
         if dask.config.get("yarn.specification", None) is not None:
             raise NotImplementedError("Dask configuration yarn.specification: it names a skein specification, "
                                       "which Spindle does not read; use YarnCluster.from_specification with a Spindle spec")
-        given = dict(worker_class=worker_class, worker_options=worker_options, skein_client=skein_client, loop=loop)
+        given = dict(skein_client=skein_client, loop=loop)
         local = _deploy_mode(deploy_mode, host, port, dashboard_address)
         if local is None:
             given.update(host=host, port=port, dashboard_address=dashboard_address)
@@ -211,6 +212,7 @@ class YarnCluster(Cluster):
             worker["env"] = {str(k): str(v) for k, v in worker_env.items()}
         if node_label is not None:
             worker["node_label"] = str(node_label)
+        worker.update(_worker_class_and_options(worker_class, worker_options))
         scheduler = {"resources": _resources("scheduler", scheduler_vcores, scheduler_memory, scheduler_gpus)}
         spec = {"name": name or "dask", "scheduler": scheduler, "workers": [worker]}
         if environment is not None:
@@ -491,3 +493,104 @@ def _deploy_mode(deploy_mode, host, port, dashboard_address):
             raise ValueError(f"{arg}: {value!r}: want a string")
     return {"host": host or "0.0.0.0", "port": port or 0,
             "dashboard_address": ":0" if dashboard_address is None else dashboard_address}
+
+
+# worker_options that `dask worker` takes as flags: Spindle passes these
+# (its spec's workers[].worker_options), each value checked and converted
+# to the form the spec takes.
+def _seconds(value, key):
+    try:
+        return f"{dask.utils.parse_timedelta(value, default='seconds')}s"
+    except (TypeError, ValueError):
+        raise ValueError(f"{key}: {value!r}: want seconds or a duration such as '90s' or '1 hour'") from None
+
+
+def _bool(value, key):
+    if not isinstance(value, bool):
+        raise ValueError(f"{key}: {value!r}: want True or False")
+    return value
+
+
+def _memory_limit(value, key):
+    if isinstance(value, float) and not isinstance(value, bool):
+        raise ValueError(f"{key}: {value!r}: a fraction of the node's memory is not the container's; give bytes or a size such as '2GiB'")
+    try:
+        n = dask.utils.parse_bytes(value) if isinstance(value, str) else _whole(value, key)
+    except ValueError as e:
+        raise ValueError(f"{key}: {value!r}: {e}") from None
+    if n <= 0:
+        raise ValueError(f"{key}: {value!r}: 0 (no limit) is not possible in a YARN container: give a size")
+    return f"{n}B"
+
+
+def _resources_option(value, key):
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                                              for k, v in value.items()):
+        raise ValueError(f"{key}: {value!r}: want a dict of resource names to amounts, such as {{'GPU': 1}}")
+    return dict(value)
+
+
+def _preload(value, key):
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key}: {value!r}: want a module name or file path, or a list of them")
+    return list(value)
+
+
+WORKER_OPTIONS = {
+    "nthreads": lambda v, k: _whole(v, k, 1),
+    "memory_limit": _memory_limit,
+    "resources": _resources_option,
+    "local_directory": lambda v, k: str(v),
+    "death_timeout": _seconds,
+    "lifetime": _seconds,
+    "lifetime_stagger": _seconds,
+    "lifetime_restart": _bool,
+    "dashboard": _bool,
+    "preload": _preload,
+}
+
+# Worker arguments Spindle sets itself, each with why.
+WORKER_OPTIONS_REFUSED = {
+    "name": "Spindle names each worker after its YARN container, to find it in the scheduler",
+    "host": "a worker listens on its NodeManager's host, which Spindle sets",
+    "contact_address": "a worker is reached on its NodeManager's host, which Spindle sets",
+    "listen_address": "a worker listens on its NodeManager's host, which Spindle sets",
+    "interface": "a worker listens on its NodeManager's host, which Spindle sets",
+    "dashboard_address": "Spindle gives each worker's dashboard a free port on its host",
+    "scheduler_ip": "the scheduler is the application's",
+    "scheduler_port": "the scheduler is the application's",
+    "scheduler_file": "the scheduler is the application's",
+    "nworkers": "one worker runs per container: use n_workers",
+    "n_workers": "one worker runs per container: use n_workers",
+}
+
+
+def _worker_class_and_options(worker_class, worker_options):
+    """A pool's worker_class and worker_options for the spec: dask-yarn's
+    Nanny default is no option; an option that is no `dask worker` flag
+    Spindle passes raises NotImplementedError naming it."""
+    out = {}
+    if worker_class is not None and worker_class not in _NEUTRAL["worker_class"]:
+        if not isinstance(worker_class, str):
+            raise ValueError(f"worker_class: {worker_class!r}: want the class's dotted name, such as 'distributed.Worker'")
+        out["worker_class"] = worker_class
+    if worker_options is None:
+        return out
+    if not isinstance(worker_options, dict):
+        raise ValueError(f"worker_options: {worker_options!r}: want a dict of Worker arguments")
+    opts = {}
+    for name, value in worker_options.items():
+        key = f"worker_options[{name!r}]"
+        if name in WORKER_OPTIONS_REFUSED:
+            raise NotImplementedError(f"{key}: {WORKER_OPTIONS_REFUSED[name]}")
+        if name not in WORKER_OPTIONS:
+            raise NotImplementedError(f"{key}: not a `dask worker` option Spindle passes; it passes {', '.join(WORKER_OPTIONS)}")
+        if value is None:
+            continue
+        if name == "memory_limit" and value == "auto":
+            continue  # Spindle's default: the container's memory
+        opts[name] = WORKER_OPTIONS[name](value, key)
+    if opts:
+        out["worker_options"] = opts
+    return out

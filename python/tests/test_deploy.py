@@ -63,6 +63,32 @@ def test_deploy_mode_local_refuses_an_address_the_nodes_cannot_reach():
         YarnCluster(deploy_mode="local", port=70000, **SMALL)
 
 
+def test_worker_class_and_options_reach_dask_worker():
+    options = {"nthreads": 3, "resources": {"FOO": 2}, "memory_limit": "300MiB", "death_timeout": 120}
+    with YarnCluster(n_workers=1, worker_class="distributed.Worker", worker_options=options,
+                     name=unique("py-worker-class"), **SMALL) as cluster, Client(cluster) as client:
+        client.wait_for_workers(1, timeout=300)
+        (w,) = client.scheduler_info()["workers"].values()
+        assert (w["nthreads"], w["resources"], w["memory_limit"]) == (3, {"FOO": 2}, 300 * 2**20), w
+        assert w["nanny"] is None, w  # distributed.Worker: no nanny
+        assert client.submit(lambda: 7, resources={"FOO": 1}).result(timeout=120) == 7
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(worker_options={"name": "w"}), NotImplementedError, r"worker_options\['name'\]: Spindle names each worker"),
+    (dict(worker_options={"bogus": 1}), NotImplementedError, r"worker_options\['bogus'\]: not a `dask worker` option"),
+    (dict(worker_options={"nthreads": 0}), ValueError, r"worker_options\['nthreads'\]"),
+    (dict(worker_options={"memory_limit": 0.5}), ValueError, "fraction"),
+    (dict(worker_options={"memory_limit": "2GiB"}), ValueError, r"YarnCluster\(worker_options\).*container's memory"),
+    (dict(worker_class="not a class"), ValueError, r"YarnCluster\(worker_class\)"),
+])
+def test_bad_worker_class_or_options_raise_naming_them(kwargs, error, match):
+    name = unique("py-bad-worker")
+    with pytest.raises(error, match=match):
+        YarnCluster(n_workers=1, name=name, **SMALL, **kwargs)
+    assert [a for a in spindle_json("list", "--all") if a["name"] == name] == []
+
+
 @pytest.mark.parametrize("kwargs, named, says", [
     (dict(queue="no-such-queue"), "queue", "this cluster's leaf queues are root.default"),
     (dict(environment="/no/such/env-dir"), "environment", "no such file or directory"),
