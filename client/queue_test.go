@@ -42,7 +42,9 @@ func TestCheckQueue(t *testing.T) {
 		}
 		return &yarnpb.QueueInfoProto{} // what the RM answers for a queue it does not know
 	}
-	rm := func(_ context.Context, name string, _, _ bool) (*yarnpb.QueueInfoProto, error) { return find(tree, name), nil }
+	rm := func(_ context.Context, name string, _, _ bool) (*yarnpb.QueueInfoProto, error) {
+		return find(tree, name), nil
+	}
 	for _, ok := range []string{"default", "root.default", "etl", "root.eng.adhoc"} {
 		if err := checkQueue(context.Background(), rm, ok); err != nil {
 			t.Errorf("%s: %v", ok, err)
@@ -58,11 +60,15 @@ func TestCheckQueue(t *testing.T) {
 			t.Errorf("%s: want ErrUnknownQueue with %q, got %v", name, want, err)
 		}
 	}
-	silent := func(context.Context, string, bool, bool) (*yarnpb.QueueInfoProto, error) { return &yarnpb.QueueInfoProto{}, nil }
+	silent := func(context.Context, string, bool, bool) (*yarnpb.QueueInfoProto, error) {
+		return &yarnpb.QueueInfoProto{}, nil
+	}
 	if err := checkQueue(context.Background(), silent, "any"); err != nil {
 		t.Errorf("an RM that lists no queues: %v", err)
 	}
-	broken := func(context.Context, string, bool, bool) (*yarnpb.QueueInfoProto, error) { return nil, errors.New("connection reset") }
+	broken := func(context.Context, string, bool, bool) (*yarnpb.QueueInfoProto, error) {
+		return nil, errors.New("connection reset")
+	}
 	if err := checkQueue(context.Background(), broken, "default"); err == nil || errors.Is(err, ErrUnknownQueue) {
 		t.Errorf("an RM that cannot be asked is no unknown queue: %v", err)
 	}
