@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/spindle-yarn/spindle/cli.Version=$(VERSION)
 MINICLUSTER := integration/minicluster
 
-.PHONY: bench-submit demo all build test unit vet fuzz bench generate minicluster dev-cluster clean
+.PHONY: bench-submit demo all build test unit vet fuzz bench generate minicluster dev-cluster dev-cluster-secure clean
 
 all: build
 
@@ -59,6 +59,11 @@ fuzz:
 bench-submit: build minicluster
 	$(GO) run ./integration/cmd/bench-submit --binary $(BIN)
 
+# dask-spindle: YarnCluster() to Client(cluster) connected, scale(4) to 4 workers.
+.PHONY: bench-python
+bench-python: build minicluster
+	$(GO) run ./integration/cmd/bench-python --binary $(BIN)
+
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
@@ -72,6 +77,14 @@ generate:
 dev-cluster: minicluster
 	$(GO) build -o bin/dev-cluster ./integration/cmd/dev-cluster
 	bin/dev-cluster
+
+# The same, Kerberized (a KDC, keytabs, a ticket cache for you); prints
+# `export HADOOP_CONF_DIR=... KRB5_CONFIG=... KRB5CCNAME=...`.
+# RPC_PROTECTION=privacy encrypts RPC and DataNode transfers.
+RPC_PROTECTION ?= authentication
+dev-cluster-secure: minicluster
+	$(GO) build -o bin/dev-cluster ./integration/cmd/dev-cluster
+	bin/dev-cluster --secure --rpc-protection $(RPC_PROTECTION)
 
 clean:
 	rm -rf bin dist $(MINICLUSTER)/target

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -20,11 +21,17 @@ import (
 // [minimum, maximum] and scales: up at once, down only after the scheduler
 // recommended fewer workers adaptDownAfter times in a row (as Dask's
 // Adaptive waits, so a pause between two computations does not retire
-// workers). Scaling down goes through scale: workers are retired through
-// the scheduler, which moves their data to the others first.
+// workers). Scaling down (adaptDown) stops containers not yet in the Dask
+// cluster first, then lets the scheduler choose which workers to retire
+// (its workers_to_close, through POST /api/v1/retire_workers): it moves
+// their data to the others first, and a worker whose data it could not move
+// is kept.
 const (
 	adaptInterval  = 5 * time.Second
 	adaptDownAfter = 3
+	// retireTimeout bounds one retire call: the scheduler answers once the
+	// retired workers' data has moved.
+	retireTimeout = 10 * time.Minute
 )
 
 // adaptive is a pool's adaptive state; nil when it is off.
@@ -34,6 +41,8 @@ type adaptive struct {
 	recommended int
 	// lower counts consecutive recommendations below the pool's size.
 	lower int
+	// choosing counts ready workers the scheduler is being asked to retire.
+	choosing int
 }
 
 // AdaptiveStatus is a pool's adaptive scaling in GET /v1/status.
@@ -161,11 +170,14 @@ func (am *AM) setAdaptive(ctx context.Context, req AdaptRequest) error {
 	// As a scale does, a new adapt tries a pool that gave up again.
 	s.gaveUp, s.gaveUpReason = false, ""
 	n := min(max(s.desired, req.Minimum), req.Maximum)
-	change := n != s.desired
+	desired := s.desired
 	am.mu.Unlock()
 	am.log.Infof("%s: adaptive scaling between %d and %d", req.Pool, req.Minimum, req.Maximum)
-	if change {
+	switch {
+	case n > desired:
 		return am.scale(ctx, req.Pool, n)
+	case n < desired:
+		return am.adaptDown(req.Pool, n)
 	}
 	return nil
 }
@@ -206,6 +218,7 @@ func (am *AM) adaptOnce(ctx context.Context) {
 	type change struct {
 		pool string
 		n    int
+		down bool
 	}
 	var changes []change
 	am.mu.Lock()
@@ -224,16 +237,112 @@ func (am *AM) adaptOnce(ctx context.Context) {
 			}
 		}
 		if n, ok := s.adapt.step(total-others, s.desired); ok {
-			changes = append(changes, change{s.name, n})
+			changes = append(changes, change{s.name, n, n < s.desired})
 		}
 	}
 	am.mu.Unlock()
 	for _, c := range changes {
 		am.log.Infof("%s: adaptive scaling to %d (the scheduler recommends %d workers in all)", c.pool, c.n, total)
-		if err := am.scale(ctx, c.pool, c.n); err != nil {
+		var err error
+		if c.down {
+			err = am.adaptDown(c.pool, c.n)
+		} else {
+			err = am.scale(ctx, c.pool, c.n)
+		}
+		if err != nil {
 			am.log.Warnf("adaptive scaling %s to %d: %v", c.pool, c.n, err)
 		}
 	}
+}
+
+// adaptDown shrinks an adaptive pool to n. Containers not in the Dask
+// cluster yet hold no data: they go first, newest first. For the rest the
+// scheduler chooses and retires (retireChosen, in the background); a
+// worker it does not retire is kept, and the pool's size with it.
+func (am *AM) adaptDown(pool string, n int) error {
+	am.mu.Lock()
+	s, err := am.workerPool(pool)
+	if err != nil || s.adapt == nil {
+		am.mu.Unlock()
+		return err
+	}
+	s.desired = n
+	var pending []*container
+	ready := 0
+	for _, c := range s.live {
+		switch {
+		case c.stopping:
+		case c.state == stateReady:
+			ready++
+		default:
+			pending = append(pending, c)
+		}
+	}
+	extra := len(pending) + ready - s.adapt.choosing - n
+	if extra <= 0 {
+		am.mu.Unlock()
+		return nil
+	}
+	sort.Slice(pending, func(i, j int) bool { return pending[i].started.After(pending[j].started) })
+	victims := pending[:min(extra, len(pending))]
+	for _, c := range victims {
+		c.stopping, c.retired = true, true
+	}
+	ask := extra - len(victims)
+	a := s.adapt
+	a.choosing += ask
+	dashboard := am.scheduler.Dashboard
+	am.mu.Unlock()
+	am.log.Infof("%s: adaptive scale down to %d: stopping %d not yet in the Dask cluster, asking the scheduler to retire %d", pool, n, len(victims), ask)
+	am.poke()
+	go am.retireChosen(s, a, dashboard, victims, ask)
+	return nil
+}
+
+// retireChosen stops the victims and has the scheduler choose and retire
+// ask more workers of the pool; it stops those the scheduler retired.
+func (am *AM) retireChosen(s *service, a *adaptive, dashboard string, victims []*container, ask int) {
+	ctx, cancel := context.WithTimeout(context.Background(), retireTimeout)
+	defer cancel()
+	if len(victims) > 0 {
+		am.retireAndStop(ctx, dashboard, victims)
+	}
+	if ask == 0 {
+		return
+	}
+	var names []string
+	var err error
+	if dashboard == "" {
+		err = errors.New("no Dask scheduler to ask")
+	} else {
+		names, err = am.schedulerRetires(ctx, s, dashboard, ask)
+	}
+	am.mu.Lock()
+	a.choosing -= ask
+	var chosen []*container
+	for _, name := range names {
+		if c := s.live[name]; c != nil && !c.stopping {
+			c.stopping, c.retired = true, true
+			chosen = append(chosen, c)
+		}
+	}
+	kept := ask - len(chosen)
+	if kept > 0 && s.adapt == a {
+		// Not retired: it still holds data the scheduler could not move
+		// (or the scheduler did not answer). The next poll tries again.
+		s.desired += kept
+	}
+	am.mu.Unlock()
+	switch {
+	case err != nil:
+		am.log.Warnf("%s: asking the Dask scheduler to retire %d workers: %v; keeping them", s.name, ask, err)
+	case kept > 0:
+		am.log.Infof("%s: the Dask scheduler retired %d of %d workers asked (%v); keeping the other %d", s.name, len(chosen), ask, names, kept)
+	default:
+		am.log.Infof("%s: the Dask scheduler retired %v", s.name, names)
+	}
+	am.poke()
+	am.stopEach(ctx, chosen)
 }
 
 // step takes the scheduler's recommendation for the pool and returns the

@@ -3,13 +3,22 @@ package appmaster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spindle-yarn/spindle/hadooprpc"
+	"github.com/spindle-yarn/spindle/hadooprpc/conf"
+	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/spec"
 )
 
@@ -207,4 +216,134 @@ func FuzzAdaptRequest(f *testing.F) {
 			t.Fatalf("body %q decoded to bounds %d..%d", body, r.Minimum, r.Maximum)
 		}
 	})
+}
+
+// liveWorkers gives the AM's worker pool containers in the states given,
+// started one second apart in that order (the last is the newest), with
+// NodeManagers to stop them through (which fail here: nothing listens).
+func liveWorkers(t *testing.T, am *AM, states ...string) []*container {
+	t.Helper()
+	nms, err := hadooprpc.NewNodeManagers(conf.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	am.nms = nms
+	workers := am.services[1]
+	var out []*container
+	base := time.Now()
+	for i, st := range states {
+		id := fmt.Sprintf("container_1_0001_01_%06d", i+2)
+		cid, _ := hadooprpc.ParseContainerID(id)
+		yc := &yarnpb.ContainerProto{Id: cid, NodeId: &yarnpb.NodeIdProto{Host: proto.String("127.0.0.1"), Port: proto.Int32(1)}}
+		c := &container{id: id, service: workers, state: st, yarn: yc, started: base.Add(time.Duration(i) * time.Second)}
+		workers.live[id], am.containers[id] = c, c
+		out = append(out, c)
+	}
+	return out
+}
+
+// retireScheduler is a Dask scheduler's HTTP API for the retire path: its
+// workers are named by container id; a retire_workers call is recorded and
+// answered with the workers named in retire (its own choice).
+type retireScheduler struct {
+	mu      sync.Mutex
+	workers []string
+	retire  []string
+	bodies  []string
+}
+
+func (f *retireScheduler) serve(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		switch r.URL.Path {
+		case "/api/v1/get_workers":
+			var ws []map[string]string
+			for _, n := range f.workers {
+				ws = append(ws, map[string]string{"name": n, "address": "tcp://w/" + n})
+			}
+			json.NewEncoder(w).Encode(map[string]any{"workers": ws})
+		case "/api/v1/retire_workers":
+			b, _ := io.ReadAll(r.Body)
+			f.bodies = append(f.bodies, string(b))
+			out := map[string]any{}
+			for _, n := range f.retire {
+				out["tcp://w/"+n] = map[string]any{"name": n, "status": "closing_gracefully"}
+			}
+			json.NewEncoder(w).Encode(out)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// An adaptive scale down stops what is not in the Dask cluster yet first,
+// then retires the workers the scheduler chooses (not the AM's newest);
+// one the scheduler does not retire (data it could not move) is kept, and
+// the pool's size with it.
+func TestAdaptDownRetiresTheSchedulersChoice(t *testing.T) {
+	am := testAM(t)
+	cs := liveWorkers(t, am, stateReady, stateReady, stateReady, stateRunning)
+	f := &retireScheduler{workers: []string{cs[0].id, cs[1].id, cs[2].id}, retire: []string{cs[0].id}}
+	am.scheduler.Address, am.scheduler.Dashboard = "tcp://h:1", f.serve(t)
+	pool := am.services[1]
+	pool.desired = 4
+	pool.adapt = &adaptive{min: 1, max: 4, recommended: -1}
+
+	if err := am.adaptDown("worker", 1); err != nil {
+		t.Fatal(err)
+	}
+	var st ServiceStatus
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		am.mu.Lock()
+		choosing := pool.adapt.choosing
+		am.mu.Unlock()
+		st = am.status().Services[1]
+		if choosing == 0 && st.Retiring == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30s for the scheduler's answer to be applied: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.mu.Lock()
+	bodies := f.bodies
+	f.mu.Unlock()
+	// The running container went without asking; the scheduler chose among the ready ones.
+	if len(bodies) != 1 || bodies[0] != `{"n":2}` {
+		t.Fatalf("retire_workers calls: %q, want one asking the scheduler to choose 2", bodies)
+	}
+	am.mu.Lock()
+	defer am.mu.Unlock()
+	if !cs[3].retired || !cs[0].retired || cs[1].retired || cs[2].retired {
+		t.Fatalf("retired: running %v, scheduler's choice %v, others %v %v; want the running one and the scheduler's choice only",
+			cs[3].retired, cs[0].retired, cs[1].retired, cs[2].retired)
+	}
+	// It asked for 2 and retired 1: the other stays, and the pool counts it.
+	if pool.desired != 2 || st.Ready != 2 {
+		t.Fatalf("after a partial retire: desired %d, status %+v; want 2 kept", pool.desired, st)
+	}
+}
+
+// With another pool's workers in the same scheduler, whose API would choose
+// among all of them, the AM names this pool's newest ready workers.
+func TestAdaptDownNamesThePoolsWorkersAmongOthers(t *testing.T) {
+	am := testAM(t)
+	cs := liveWorkers(t, am, stateReady, stateReady)
+	f := &retireScheduler{workers: []string{cs[0].id, cs[1].id, "container_1_0001_01_000099"}, retire: []string{cs[1].id}}
+	am.scheduler.Address, am.scheduler.Dashboard = "tcp://h:1", f.serve(t)
+	am.services[1].desired = 2
+	am.services[1].adapt = &adaptive{min: 1, max: 4, recommended: -1}
+	names, err := am.schedulerRetires(context.Background(), am.services[1], am.scheduler.Dashboard, 1)
+	if err != nil || len(names) != 1 || names[0] != cs[1].id {
+		t.Fatalf("retired %v, %v", names, err)
+	}
+	want := fmt.Sprintf(`{"workers":["tcp://w/%s"]}`, cs[1].id)
+	if f.bodies[0] != want {
+		t.Fatalf("retire_workers body %s, want %s", f.bodies[0], want)
+	}
 }

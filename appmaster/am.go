@@ -22,6 +22,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/discovery"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
@@ -141,8 +142,13 @@ type AM struct {
 	nms    *hadooprpc.NodeManagers
 	fs     *hdfs.Client
 	secret []byte
+	// tls is the Dask cluster's TLS material; nil: TLS is off.
+	tls    *dasktls.Bundle
 	host   string // this node, as the RM and containers see it
 	log    logrus.FieldLogger
+	tokens *Tokens
+	// tokenPoll: see Config.TokenPoll.
+	tokenPoll time.Duration
 	// controlAddr is host:port of the control API.
 	controlAddr string
 
@@ -185,14 +191,20 @@ type Config struct {
 	NMs    *hadooprpc.NodeManagers
 	FS     *hdfs.Client
 	Secret []byte
+	TLS    *dasktls.Bundle // nil: the Dask cluster runs without TLS
 	Host   string
 	Log    logrus.FieldLogger
+	// Tokens go to every container launched; nil: none but the secret.
+	Tokens *Tokens
+	// TokenPoll, when positive, is how often containers fetch refreshed
+	// tokens (see Refresher).
+	TokenPoll time.Duration
 }
 
 // New prepares an AM; Run registers and runs it.
 func New(c Config) *AM {
 	am := &AM{
-		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, host: c.Host, log: c.Log,
+		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, tls: c.TLS, host: c.Host, log: c.Log, tokens: c.Tokens, tokenPoll: c.TokenPoll,
 		byReqID: map[int64]*service{}, containers: map[string]*container{}, wake: make(chan struct{}, 1),
 	}
 	sp := c.Plan.Spec
@@ -756,22 +768,33 @@ func (am *AM) scale(ctx context.Context, pool string, n int) error {
 	go func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		ids := make([]string, len(victims))
-		for i, c := range victims {
-			ids[i] = c.id
-		}
-		if dashboard != "" {
-			if err := retireWorkers(rctx, dashboard, ids); err != nil {
-				am.log.Warnf("retiring %v through the Dask scheduler: %v (stopping them anyway)", ids, err)
-			}
-		}
-		for _, c := range victims {
-			if err := am.stopContainer(rctx, c); err != nil {
-				am.log.Warnf("stopping %s: %v", c.id, err)
-			}
-		}
+		am.retireAndStop(rctx, dashboard, victims)
 	}()
 	return nil
+}
+
+// retireAndStop retires the containers through the Dask scheduler (when
+// there is one), then stops them even if it could not: a scale by hand
+// asked for that size.
+func (am *AM) retireAndStop(ctx context.Context, dashboard string, victims []*container) {
+	ids := make([]string, len(victims))
+	for i, c := range victims {
+		ids[i] = c.id
+	}
+	if dashboard != "" {
+		if err := retireWorkers(ctx, dashboard, ids); err != nil {
+			am.log.Warnf("retiring %v through the Dask scheduler: %v (stopping them anyway)", ids, err)
+		}
+	}
+	am.stopEach(ctx, victims)
+}
+
+func (am *AM) stopEach(ctx context.Context, cs []*container) {
+	for _, c := range cs {
+		if err := am.stopContainer(ctx, c); err != nil {
+			am.log.Warnf("stopping %s: %v", c.id, err)
+		}
+	}
 }
 
 // kill stops one container; the service replaces it if it still wants it.

@@ -92,9 +92,11 @@ type ScaleRequest struct {
 	Instances int    `json:"instances"`
 }
 
-// StopRequest is POST /v1/stop: a graceful end with final status SUCCEEDED.
+// StopRequest is POST /v1/stop: a graceful end, with final status
+// SUCCEEDED unless FinalStatus says FAILED or KILLED (stop.go).
 type StopRequest struct {
 	Diagnostics string `json:"diagnostics"`
+	FinalStatus string `json:"final_status,omitempty"`
 }
 
 // ErrUnauthorized: the AM refused the secret.
@@ -188,6 +190,12 @@ func (am *AM) controlServer() *http.Server {
 		am.mu.Unlock()
 		reply(w, s)
 	})
+	// The containers' delegation tokens, refreshed by a keytab login: each
+	// container's runtime polls this and rewrites its token file.
+	mux.HandleFunc("GET /v1/tokens", func(w http.ResponseWriter, r *http.Request) {
+		creds, serial := am.tokens.Container(am.secret)
+		reply(w, rt.TokensReply{Serial: serial, Credentials: creds.ContainerTokens()})
+	})
 	mux.HandleFunc("POST /v1/containers/{id}/ready", func(w http.ResponseWriter, r *http.Request) {
 		var req ReadyRequest
 		if !decode(w, r, &req) {
@@ -227,17 +235,7 @@ func (am *AM) controlServer() *http.Server {
 		}
 		answer(w, am.setAdaptive(r.Context(), req))
 	})
-	mux.HandleFunc("POST /v1/stop", func(w http.ResponseWriter, r *http.Request) {
-		var req StopRequest
-		if !decode(w, r, &req) {
-			return
-		}
-		if req.Diagnostics == "" {
-			req.Diagnostics = "stopped by the user"
-		}
-		am.endWith(yarnpbSucceeded, req.Diagnostics)
-		w.WriteHeader(http.StatusNoContent)
-	})
+	mux.HandleFunc("POST /v1/stop", am.handleStop)
 	want := []byte(bearer(am.secret))
 	auth := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))

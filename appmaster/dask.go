@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 )
 
 // The Dask scheduler's HTTP API (route distributed.http.scheduler.api, on
@@ -68,4 +69,62 @@ func daskCall(ctx context.Context, method, url string, in, out any) error {
 		return json.Unmarshal(b, out)
 	}
 	return nil
+}
+
+// schedulerRetires has the scheduler retire k workers of pool s and returns
+// the container ids of those it retired. When the scheduler holds no other
+// pool's workers it chooses them itself (workers_to_close: idle ones
+// holding the least data); otherwise its API would choose among every
+// pool, so the AM names the pool's newest ready workers. Either way the
+// scheduler moves their data first, and leaves out any whose data it
+// could not move.
+func (am *AM) schedulerRetires(ctx context.Context, s *service, dashboard string, k int) ([]string, error) {
+	base := "http://" + dashboard + "/api/v1"
+	var ws daskWorkers
+	if err := daskCall(ctx, http.MethodGet, base+"/get_workers", nil, &ws); err != nil {
+		return nil, err
+	}
+	am.mu.Lock()
+	var mine []*container
+	for _, c := range s.live {
+		if c.state == stateReady && !c.stopping {
+			mine = append(mine, c)
+		}
+	}
+	am.mu.Unlock()
+	ours := map[string]bool{}
+	for _, c := range mine {
+		ours[c.id] = true
+	}
+	addrs := map[string]string{}
+	onlyOurs := true
+	for _, w := range ws.Workers {
+		name := fmt.Sprint(w.Name)
+		addrs[name] = w.Address
+		onlyOurs = onlyOurs && ours[name]
+	}
+	var body any = map[string]any{"n": k}
+	if !onlyOurs {
+		sort.Slice(mine, func(i, j int) bool { return mine[i].started.After(mine[j].started) })
+		var pick []string
+		for _, c := range mine {
+			if a, ok := addrs[c.id]; ok && len(pick) < k {
+				pick = append(pick, a)
+			}
+		}
+		body = map[string]any{"workers": pick}
+	}
+	// The answer maps each retired worker's address to its identity.
+	var retired map[string]struct {
+		Name any `json:"name"`
+	}
+	if err := daskCall(ctx, http.MethodPost, base+"/retire_workers", body, &retired); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, w := range retired {
+		names = append(names, fmt.Sprint(w.Name))
+	}
+	sort.Strings(names)
+	return names, nil
 }

@@ -8,9 +8,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
@@ -46,6 +48,10 @@ func Main(log *logrus.Logger) error {
 	if !ok {
 		return fmt.Errorf("no control secret (%s) in the container's token file", SecretAlias)
 	}
+	tlsBundle, hasTLS := dasktls.FromCredentials(creds)
+	if plan.Spec.TLS != nil && *plan.Spec.TLS && !hasTLS {
+		return fmt.Errorf("the spec asks for TLS but the container's token file holds no TLS material (%s): submit again with this spindle version", "spindle.tls.*")
+	}
 	host := os.Getenv("NM_HOST")
 	if host == "" {
 		return fmt.Errorf("NM_HOST is not set: is this running in a YARN container?")
@@ -60,7 +66,27 @@ func Main(log *logrus.Logger) error {
 		return err
 	}
 	defer nms.Close()
-	fs, err := hadooprpc.NewHDFS(hconf, hadooprpc.Options{User: plan.User})
+	tokens, err := NewTokens(ctx, hconf, creds)
+	if err != nil {
+		return err
+	}
+	var tokenPoll time.Duration
+	if kt, ok := creds.Secret(KeytabAlias); ok && plan.Principal != "" {
+		r := &Refresher{Hadoop: hconf, Tokens: tokens, Principal: plan.Principal, Keytab: kt, Log: log.WithField("app", plan.AppID)}
+		// Fetched now, before any container starts, to learn the tokens'
+		// lifetime and so how often the containers must ask for new ones.
+		next, err := r.Refresh(ctx)
+		if err != nil {
+			return fmt.Errorf("obtain delegation tokens as %s with the keytab the application was submitted with: %w", plan.Principal, err)
+		}
+		tokenPoll = TokenPoll(time.Until(next))
+		go r.Run(ctx, next)
+	}
+	fsOpts := hadooprpc.Options{User: plan.User}
+	if hadooprpc.Kerberized(hconf) {
+		fsOpts.HDFSToken = tokens.HDFS
+	}
+	fs, err := hadooprpc.NewHDFS(hconf, fsOpts)
 	if err != nil {
 		return err
 	}
@@ -69,7 +95,7 @@ func Main(log *logrus.Logger) error {
 	if err != nil {
 		return fmt.Errorf("control API: %w", err)
 	}
-	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, Host: host,
+	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, TLS: tlsBundle, Host: host, Tokens: tokens, TokenPoll: tokenPoll,
 		Log: log.WithField("app", plan.AppID)})
 	return am.Run(ctx, ln)
 }

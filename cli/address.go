@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-yarn/spindle/client"
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/discovery"
 )
 
@@ -19,18 +21,52 @@ type addressJSON struct {
 	DashboardAddress string `json:"dashboard_address"`
 	// Path is the scheduler file on HDFS the address was read from.
 	Path string `json:"path"`
+	// TLS are the client's key files when the scheduler speaks TLS.
+	TLS *dasktls.Files `json:"tls,omitempty"`
+}
+
+// clientTLS is nil for a plain scheduler; for a tls:// one, the local
+// files of the client's key (fetched from HDFS when not on this machine).
+func clientTLS(c *client.Client, appID, address string) (*dasktls.Files, error) {
+	if !strings.HasPrefix(address, "tls://") {
+		return nil, nil
+	}
+	f, err := c.TLSFiles(appID)
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// shellEnv is `spindle address --env`: the scheduler's address and Dask's
+// TLS settings (file paths) as shell exports, so that a plain Client() or
+// `dask worker` in that shell connects. The client's pair also serves as
+// a worker's, for workers started by hand. Dask TLS variables that do not
+// apply (a plain scheduler) are unset, so that a shell used for a TLS
+// application before does not carry them over.
+func shellEnv(address string, f *dasktls.Files) string {
+	vars := map[string]string{"DASK_SCHEDULER_ADDRESS": address}
+	if f != nil {
+		maps.Copy(vars, dasktls.Env(*f, dasktls.Client, dasktls.Worker))
+	}
+	return dasktls.Exports(vars, dasktls.EnvNames())
 }
 
 func newAddressCmd(e *env) *cobra.Command {
 	var f appFlags
 	var schedulerFile string
+	var shell bool
 	cmd := &cobra.Command{
 		Use:   "address APPLICATION_ID",
 		Short: "Print the Dask scheduler address of a running application",
-		Long: `Print the Dask scheduler address (tcp://host:port) the application published
+		Long: `Print the Dask scheduler address (tcp:// or tls://host:port) the application published
 on HDFS, at /user/<you>/.spindle/apps/<application id>/scheduler.json.
 --scheduler-file also writes Dask's scheduler file locally, for
 Client(scheduler_file=...) or dask worker --scheduler-file.
+--env prints shell exports instead: DASK_SCHEDULER_ADDRESS and, for an
+application with TLS (tls://), Dask's TLS variables naming the client's key
+files in ~/.spindle/apps/<id>/, so that a plain Client() or dask worker in
+that shell connects: eval "$(spindle address <id> --env)".
 The application's state comes first: one that has ended exits 5 (finished or
 killed) or 7 (failed) with its state and diagnostics, and what it left on
 HDFS is removed. Exits 3 when a running application has published no
@@ -39,6 +75,9 @@ address (yet), 6 when --timeout passes first.`,
   python -c "from distributed import Client; Client('$(spindle address application_1700000000000_0001)')"`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if shell && f.json {
+				return withCode(ExitUsage, errors.New("--env and --json print different things: give one"))
+			}
 			appID, err := parseAppID(args[0])
 			if err != nil {
 				return err
@@ -75,9 +114,19 @@ address (yet), 6 when --timeout passes first.`,
 						return err
 					}
 				}
+				var tls *dasktls.Files
+				if shell || f.json { // the bare address needs no key
+					if tls, err = clientTLS(c, id, sf.Address); err != nil {
+						return err
+					}
+				}
+				if shell {
+					_, err = fmt.Fprint(e.stdout, shellEnv(sf.Address, tls))
+					return err
+				}
 				if f.json {
 					return writeJSON(e.stdout, addressJSON{ApplicationID: id, Address: sf.Address,
-						DashboardAddress: sf.DashboardURL(), Path: p})
+						DashboardAddress: sf.DashboardURL(), Path: p, TLS: tls})
 				}
 				_, err = fmt.Fprintln(e.stdout, sf.Address)
 				return err
@@ -86,6 +135,7 @@ address (yet), 6 when --timeout passes first.`,
 	}
 	f.register(cmd, defaultTimeout)
 	cmd.Flags().StringVar(&schedulerFile, "scheduler-file", "", "also write Dask's scheduler file (JSON) to this local path")
+	cmd.Flags().BoolVar(&shell, "env", false, `print shell exports (address and Dask's TLS settings) for eval "$(spindle address ID --env)"`)
 	cmd.Flags().Lookup("json").Usage = "print application id, address, dashboard URL and HDFS path as JSON"
 	return cmd
 }

@@ -109,20 +109,29 @@ func newContainersCmd(e *env) *cobra.Command {
 func newStopCmd(e *env) *cobra.Command {
 	var f appFlags
 	var wait bool
-	var diag string
+	var diag, finalStatus string
 	cmd := &cobra.Command{
 		Use:   "stop <app-id>",
-		Short: "Stop an application gracefully: containers stop, final status SUCCEEDED",
+		Short: "Stop an application gracefully: containers stop, final status SUCCEEDED (or --final-status)",
 		Long: `Asks the application master to stop the containers and end the application with
-final status SUCCEEDED. An application whose application master is not up yet
-(ACCEPTED, e.g. waiting for room in its queue) cannot stop gracefully and would
-start later: it is killed with the diagnostic "stopped before start" (exit 0).
-One that has already ended exits 5.`,
+final status SUCCEEDED, or the one --final-status names (FAILED, KILLED), and
+--diagnostics (at most 16 KiB). An application whose application master is not
+up yet (ACCEPTED, e.g. waiting for room in its queue) cannot stop gracefully and
+would start later: it is killed with the diagnostic "stopped before start"
+(exit 0). One that has already ended exits 5. With --wait, ending with the
+final status asked for exits 0.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseAppID(args[0])
 			if err != nil {
 				return err
+			}
+			want, err := appmaster.ParseFinalStatus(finalStatus)
+			if err == nil {
+				err = appmaster.CheckStopDiagnostics(diag)
+			}
+			if err != nil {
+				return withCode(ExitUsage, fmt.Errorf("stop %s: %w", args[0], err))
 			}
 			return f.withClient(cmd, e, "stop "+args[0], func(ctx context.Context, c *client.Client) error {
 				rep, err := appReport(ctx, c.RM, id)
@@ -136,7 +145,7 @@ One that has already ended exits 5.`,
 				if err != nil {
 					return alreadyEnded(err)
 				}
-				if err := ctl.Stop(ctx, diag); err != nil {
+				if err := ctl.StopWith(ctx, finalStatus, diag); err != nil {
 					return err
 				}
 				if !wait {
@@ -144,14 +153,25 @@ One that has already ended exits 5.`,
 					return nil
 				}
 				_, err = c.Wait(ctx, args[0], client.UntilFinished)
-				return err
+				return endedAsAsked(err, want)
 			})
 		},
 	}
 	f.register(cmd, 2*time.Minute)
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until YARN reports the application finished")
-	cmd.Flags().StringVar(&diag, "diagnostics", "", "message recorded as the application's diagnostics")
+	cmd.Flags().StringVar(&diag, "diagnostics", "", "message recorded as the application's diagnostics (at most 16 KiB)")
+	cmd.Flags().StringVar(&finalStatus, "final-status", "SUCCEEDED", "final status to end with: SUCCEEDED, FAILED or KILLED")
 	return cmd
+}
+
+// endedAsAsked is nil for a wait that ended with the final status the stop
+// asked for (FAILED is then what the user wanted, not an error).
+func endedAsAsked(err error, want yarnpb.FinalApplicationStatusProto) error {
+	var ended *client.EndedError
+	if errors.As(err, &ended) && ended.State == yarnpb.YarnApplicationStateProto_FINISHED && ended.FinalStatus == want {
+		return nil
+	}
+	return err
 }
 
 // stoppedBeforeStart is the diagnostic of an application stopped before its

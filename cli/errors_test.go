@@ -97,3 +97,23 @@ func TestCommandUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// stop --final-status and --diagnostics are checked before anything is
+// asked of the cluster: exit 2 naming the fix.
+func TestStopFinalStatusValidated(t *testing.T) {
+	t.Setenv("HADOOP_CONF_DIR", "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--final-status", "DONE"}, "want one of SUCCEEDED, FAILED, KILLED"},
+		{[]string{"--final-status", "failed"}, "want one of SUCCEEDED, FAILED, KILLED"},
+		{[]string{"--diagnostics", strings.Repeat("x", 16<<10+1)}, "at most 16384"},
+		{[]string{"--diagnostics", "\xff"}, "not UTF-8"},
+	} {
+		code, _, errOut := run(append([]string{"stop", "application_1_0001"}, tc.args...)...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("stop %.40q: exit %d, stderr %.200q; want exit 2 with %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

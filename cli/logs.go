@@ -31,6 +31,7 @@ type logsFlags struct {
 	tail       int
 	follow     bool
 	interval   time.Duration
+	krb        kerberosFlags
 }
 
 func newLogsCmd(e *env) *cobra.Command {
@@ -57,6 +58,7 @@ Exits 9 after printing what it could when some logs are missing (stderr says whi
 	fl.IntVar(&f.tail, "tail", 0, "only the last N lines of each file (0: all)")
 	fl.BoolVarP(&f.follow, "follow", "f", false, "while the application runs, keep printing what its containers append until it ends")
 	fl.DurationVar(&f.interval, "interval", 2*time.Second, "with --follow, how often to poll the NodeManagers")
+	f.krb.register(cmd)
 	_ = fl.MarkHidden("interval")
 	return cmd
 }
@@ -87,22 +89,34 @@ func (f *logsFlags) run(cmd *cobra.Command, e *env, arg string) error {
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}
-	c, err := client.New(cfg, hadooprpc.Options{})
-	if err != nil {
-		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
-	}
-	defer c.Close()
 	ctx := cmd.Context()
 	if bounded {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
+	// Logging in is bounded by --timeout even with --follow.
+	login := f.timeout
+	if login <= 0 {
+		login = defaultTimeout
+	}
+	lctx, lcancel := context.WithTimeout(ctx, login)
+	defer lcancel()
+	_, auth, err := f.krb.auth(lctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	ctx = context.WithValue(ctx, authKey{}, auth)
+	c, err := client.New(cfg, auth)
+	if err != nil {
+		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
+	}
+	defer c.Close()
 	c.Context = ctx // HDFS calls end with it too
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	r := &logsRun{f: f, e: e, c: c, cfg: cfg, id: id, appID: appID, out: out, bounded: bounded,
-		http: &http.Client{Timeout: 30 * time.Second}}
+		http: webClient(auth, 30*time.Second)}
 	err = r.run(ctx)
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = ferr

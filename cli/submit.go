@@ -9,6 +9,7 @@ import (
 
 	"github.com/spindle-yarn/spindle/appmaster"
 	"github.com/spindle-yarn/spindle/client"
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/discovery"
 	"github.com/spindle-yarn/spindle/spec"
 )
@@ -89,6 +90,9 @@ byte for byte: spindle submit --script job.py -- --input data.csv`,
 				return withCode(ExitUsage, err)
 			}
 			f.user = sp.User
+			if !fl.Changed("principal") && !fl.Changed("keytab") {
+				f.krb.principal, f.krb.keytab = sp.Principal, sp.Keytab
+			}
 			return f.withClient(cmd, e, "submit", func(ctx context.Context, c *client.Client) error {
 				id, err := c.Submit(ctx, sp, client.SubmitOptions{Binary: o.binary})
 				if err != nil {
@@ -113,7 +117,11 @@ byte for byte: spindle submit --script job.py -- --input data.csv`,
 				dash := dashboardURL(w.Scheduler)
 				fmt.Fprintf(e.stderr, "scheduler %s, dashboard %s\n", w.Scheduler.Address, dash)
 				if f.json {
-					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address, DashboardAddress: dash})
+					tls, err := clientTLS(c, id, w.Scheduler.Address)
+					if err != nil {
+						return err
+					}
+					return writeJSON(e.stdout, submitJSON{AppID: id, SchedulerAddress: w.Scheduler.Address, DashboardAddress: dash, TLS: tls})
 				}
 				fmt.Fprintln(e.stdout, id)
 				return nil
@@ -150,4 +158,6 @@ type submitJSON struct {
 	AppID            string `json:"app_id"`
 	SchedulerAddress string `json:"scheduler_address"`
 	DashboardAddress string `json:"dashboard_address"`
+	// TLS are the client's key files when the scheduler speaks TLS.
+	TLS *dasktls.Files `json:"tls,omitempty"`
 }

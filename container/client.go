@@ -3,6 +3,8 @@ package container
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,9 +36,35 @@ const (
 	// EnvBinary is the absolute path of the spindle binary in the
 	// container (its CLI can be run from the script).
 	EnvBinary = "SPINDLE_BINARY"
+	// EnvSchedulerFile is a Dask scheduler file (JSON with "address") in
+	// the container's working dir, rewritten whenever the AM reports the
+	// scheduler elsewhere (restarted on another node): a
+	// Client(scheduler_file=...) made after the move finds the new one,
+	// where DASK_SCHEDULER_ADDRESS still names the first.
+	EnvSchedulerFile = "SPINDLE_SCHEDULER_FILE"
 )
 
-const secretFileName = ".spindle-secret"
+const (
+	secretFileName          = ".spindle-secret"
+	clientSchedulerFileName = ".spindle-scheduler.json"
+)
+
+// writeSchedulerFile replaces path with a Dask scheduler file naming addr;
+// through a rename, so a reader never sees half of it.
+func writeSchedulerFile(path, addr string) error {
+	b, err := json.Marshal(map[string]string{"type": "Scheduler", "address": addr})
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write the scheduler file %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("replace the scheduler file %s: %w", path, err)
+	}
+	return nil
+}
 
 // tail keeps the last TailBytes written to it.
 type tail struct {
@@ -102,6 +130,17 @@ func (r *runtime) runClient(ctx context.Context, sigs <-chan os.Signal, addr str
 	if exe, err := os.Executable(); err == nil {
 		env = append(env, EnvBinary+"="+exe)
 	}
+	schedFile, written := filepath.Join(cfg.WorkDir, clientSchedulerFileName), addr
+	if err := writeSchedulerFile(schedFile, addr); err != nil {
+		r.log.Warn("cannot write the scheduler file for the script; it will not follow a scheduler that moves", "err", err)
+	} else {
+		env = append(env, EnvSchedulerFile+"="+schedFile)
+	}
+	// Following the scheduler: the AM's answers, as a worker's runtime polls them.
+	fctx, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	scheds, fatal := make(chan SchedulerInfo), make(chan error, 1)
+	go r.pollScheduler(fctx, scheds, fatal)
 	t := &tail{}
 	argv := ChildArgs(*cfg, addr)
 	r.log.Info("running the script", "argv", argv, "scheduler", addr)
@@ -115,11 +154,22 @@ func (r *runtime) runClient(ctx context.Context, sigs <-chan os.Signal, addr str
 	ctxDone := ctx.Done()
 	for {
 		select {
+		case info := <-scheds:
+			if info.Address != written {
+				if err := writeSchedulerFile(schedFile, info.Address); err != nil {
+					r.log.Warn("the scheduler moved; cannot rewrite the script's scheduler file", "address", info.Address, "err", err)
+					continue
+				}
+				written = info.Address
+				r.log.Info("the scheduler moved; the script's scheduler file names it", "address", info.Address, "file", schedFile)
+			}
+		case err := <-fatal:
+			r.log.Warn("stopped following the scheduler for the script", "err", err)
 		case s := <-sigs:
 			st.begin(c, toSignal(s), "received "+s.String())
 		case <-ctxDone:
 			ctxDone = nil
-			st.begin(c, syscall.SIGTERM, "asked to stop")
+			st.begin(c, syscall.SIGTERM, stopReason(ctx))
 		case <-st.killC:
 			st.onKillTimer(c)
 		case <-c.done:

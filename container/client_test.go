@@ -65,3 +65,31 @@ func TestLastLines(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// The script's SPINDLE_SCHEDULER_FILE names the scheduler, and is
+// rewritten when the AM reports it elsewhere (restarted on another node),
+// while DASK_SCHEDULER_ADDRESS keeps the first.
+func TestClientSchedulerFileFollowsTheScheduler(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	am := newFakeAM(t, secret)
+	am.setScheduler("tcp://127.0.0.1:9", "", 1)
+	script := `echo "first $(cat "$SPINDLE_SCHEDULER_FILE")"
+i=0; while ! grep -q 127.0.0.1:10 "$SPINDLE_SCHEDULER_FILE"; do
+  i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.1
+done
+echo "then $(cat "$SPINDLE_SCHEDULER_FILE") env $DASK_SCHEDULER_ADDRESS"`
+	cfg, logs := testConfig(t, am, container.RoleClient, "container_1_0001_01_000006", "/bin/sh", "-c", script)
+	r := start(cfg)
+	waitFor(t, time.Minute, "the script to start", func() bool { return strings.Contains(logs.String(), "first ") }, logs)
+	am.setScheduler("tcp://127.0.0.1:10", "", 2)
+	if code := r.wait(t, time.Minute, logs); code != 0 {
+		t.Fatalf("exit %d: the scheduler file never named the new scheduler; log:\n%s", code, logs)
+	}
+	out := logs.String()
+	for _, want := range []string{`first {"address":"tcp://127.0.0.1:9","type":"Scheduler"}`,
+		`then {"address":"tcp://127.0.0.1:10","type":"Scheduler"} env tcp://127.0.0.1:9`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -45,6 +46,9 @@ const (
 	// EnvSchedulerWait bounds how long a worker container waits for a new
 	// scheduler after its own went away (a duration; see SchedulerWait).
 	EnvSchedulerWait = "SPINDLE_SCHEDULER_WAIT"
+	// EnvAMExpiry is how long the runtime goes on without reaching its
+	// application master before it stops its Dask process (see AMExpiry).
+	EnvAMExpiry = "SPINDLE_AM_EXPIRY"
 )
 
 // Defaults for the Config fields left zero.
@@ -58,10 +62,16 @@ const (
 	// max_restarts: each is a new container (allocation, localization,
 	// Python start). An AM that gives up on the scheduler stops the
 	// workers itself, sooner.
-	DefaultSchedulerWait  = 10 * time.Minute
-	MaxSchedulerWait      = 24 * time.Hour
-	DefaultReadyTimeout   = 120 * time.Second
-	DefaultPollInterval   = 2 * time.Second
+	DefaultSchedulerWait = 10 * time.Minute
+	MaxSchedulerWait     = 24 * time.Hour
+	DefaultReadyTimeout  = 120 * time.Second
+	DefaultPollInterval  = 2 * time.Second
+	// DefaultAMExpiry is YARN's own AM liveness expiry
+	// (yarn.am.liveness-monitor.expiry-interval-ms, 600000): after it the
+	// ResourceManager itself counts an AM it has not heard from as dead.
+	DefaultAMExpiry       = 10 * time.Minute
+	MinAMExpiry           = 10 * time.Second
+	MaxAMExpiry           = 24 * time.Hour
 	DefaultAMRetryFor     = 2 * time.Minute
 	DefaultAMCallTimeout  = 10 * time.Second
 	schedulerFileBaseName = "scheduler.json"
@@ -70,8 +80,11 @@ const (
 // Config is everything the runtime needs; ConfigFromEnv fills it inside a
 // YARN container.
 type Config struct {
-	AMURL       string // SPINDLE_AM_URL, e.g. http://host:port
-	Secret      []byte // the control secret, sent as a hex bearer token
+	AMURL  string // SPINDLE_AM_URL, e.g. http://host:port
+	Secret []byte // the control secret, sent as a hex bearer token
+	// TLS is the Dask cluster's TLS material for this container's role
+	// (from the token file); nil: the cluster runs without TLS.
+	TLS         *dasktls.Bundle
 	AppID       string // SPINDLE_APP_ID
 	Service     string // SPINDLE_SERVICE
 	Role        Role   // SPINDLE_ROLE
@@ -105,6 +118,17 @@ type Config struct {
 	// tries); AMCallTimeout bounds each try.
 	AMRetryFor    time.Duration
 	AMCallTimeout time.Duration
+	// TokenFile is $HADOOP_TOKEN_FILE_LOCATION; TokenPoll, when positive,
+	// how often refreshed delegation tokens are fetched from the AM into it.
+	TokenFile string
+	TokenPoll time.Duration
+	// AMExpiry: when the application master has not answered for this
+	// long, the application is over or its AM is lost, and nothing is left
+	// to stop this container (its NodeManager may be gone too): the runtime
+	// stops the Dask process and exits, so that no Dask process outlives
+	// its application. 0 means DefaultAMExpiry. The AM sets it to the
+	// cluster's AM liveness expiry.
+	AMExpiry time.Duration
 
 	// Stdout and Stderr are the child's; nil means the runtime's own, so
 	// the child writes straight to the container's log files.
@@ -173,6 +197,13 @@ func configFrom(getenv func(string) string) (Config, error) {
 		}
 		c.SchedulerWait = d
 	}
+	if v := getenv(EnvAMExpiry); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinAMExpiry || d > MaxAMExpiry {
+			problems = append(problems, fmt.Sprintf("%s is %q, want a duration from %s to %s such as 10m", EnvAMExpiry, v, MinAMExpiry, MaxAMExpiry))
+		}
+		c.AMExpiry = d
+	}
 	if c.WorkDir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -182,10 +213,17 @@ func configFrom(getenv func(string) string) (Config, error) {
 	}
 	if tf := getenv("HADOOP_TOKEN_FILE_LOCATION"); tf == "" {
 		problems = append(problems, "HADOOP_TOKEN_FILE_LOCATION is not set, so the AM control secret cannot be read")
-	} else if secret, err := readSecret(tf); err != nil {
+	} else if secret, tls, err := readSecret(tf, c.Role); err != nil {
 		problems = append(problems, err.Error())
 	} else {
-		c.Secret = secret
+		c.Secret, c.TLS, c.TokenFile = secret, tls, tf
+	}
+	if v := getenv(EnvTokenPoll); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > MaxTokenPoll {
+			problems = append(problems, fmt.Sprintf("%s is %q, want a duration from 1s to %s such as 1m", EnvTokenPoll, v, MaxTokenPoll))
+		}
+		c.TokenPoll = d
 	}
 	if len(problems) > 0 {
 		return c, errors.New("container environment: " + strings.Join(problems, "; ") +
@@ -194,16 +232,25 @@ func configFrom(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-func readSecret(tokenFile string) ([]byte, error) {
+// readSecret reads the control secret and, when the application runs TLS,
+// the TLS material of role from the token file.
+func readSecret(tokenFile string, role Role) ([]byte, *dasktls.Bundle, error) {
 	creds, err := credentials.ReadFile(tokenFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s, ok := creds.Secret(SecretAlias)
 	if !ok || len(s) == 0 {
-		return nil, fmt.Errorf("token file %s has no secret %q: the application master must add it to the container's credentials", tokenFile, SecretAlias)
+		return nil, nil, fmt.Errorf("token file %s has no secret %q: the application master must add it to the container's credentials", tokenFile, SecretAlias)
 	}
-	return s, nil
+	tls, ok := dasktls.FromCredentials(creds)
+	if !ok {
+		return s, nil, nil
+	}
+	if _, mine := tls.Pairs[dasktls.Role(role)]; !mine {
+		return nil, nil, fmt.Errorf("token file %s has the application's TLS CA but no %s certificate and key", tokenFile, role)
+	}
+	return s, tls, nil
 }
 
 func (c *Config) fill() {
@@ -218,6 +265,9 @@ func (c *Config) fill() {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	if c.AMExpiry == 0 {
+		c.AMExpiry = DefaultAMExpiry
 	}
 	if c.AMRetryFor == 0 {
 		c.AMRetryFor = DefaultAMRetryFor

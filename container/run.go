@@ -54,6 +54,9 @@ const EnvSchedulerRoutes = "DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES"
 func Run(ctx context.Context, cfg Config) int {
 	cfg.fill()
 	r := &runtime{cfg: cfg, log: cfg.Log, am: newAMClient(&cfg)}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go r.watchAM(ctx, cancel)
 	return r.run(ctx)
 }
 
@@ -90,6 +93,9 @@ func ChildArgs(cfg Config, schedulerAddress string) []string {
 	argv := append([]string(nil), cfg.Command...)
 	switch cfg.Role {
 	case RoleScheduler:
+		if cfg.TLS != nil {
+			argv = append(argv, "--protocol", "tls")
+		}
 		argv = append(argv, "--host", cfg.Host, "--port", "0",
 			"--dashboard-address", net.JoinHostPort(cfg.Host, "0"),
 			"--scheduler-file", filepath.Join(cfg.WorkDir, schedulerFileBaseName))
@@ -109,6 +115,12 @@ func (r *runtime) run(ctx context.Context) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
+	if cfg.TokenPoll > 0 && cfg.TokenFile != "" {
+		tctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go r.refreshTokens(tctx)
+	}
+
 	// The user's variables first, so that activating the environment
 	// prepends to a PATH the spec set, as it did when YARN set them.
 	r.env = launchenv.Apply(cfg.Environ, cfg.UserEnv)
@@ -124,6 +136,14 @@ func (r *runtime) run(ctx context.Context) int {
 		if code := r.useNodeEnv(ctx); code != 0 {
 			return code
 		}
+	}
+	if cfg.TLS != nil {
+		env, err := tlsEnv(cfg)
+		if err != nil {
+			r.log.Error("exiting: cannot set up TLS for Dask", "err", err)
+			return ExitRuntimeError
+		}
+		r.env = launchenv.Apply(r.env, env)
 	}
 	if cfg.Role == RoleScheduler {
 		b, _ := json.Marshal(SchedulerRoutes)
@@ -151,7 +171,7 @@ func (r *runtime) run(ctx context.Context) int {
 		return 128 + int(toSignal(s))
 	default:
 		if ctx.Err() != nil {
-			r.log.Info("exiting before starting the child", "reason", "asked to stop")
+			r.log.Info("exiting before starting the child", "reason", stopReason(ctx))
 			return 128 + int(syscall.SIGTERM)
 		}
 	}
@@ -246,7 +266,7 @@ func (r *runtime) runScheduler(ctx context.Context, sigs <-chan os.Signal) int {
 			st.begin(c, toSignal(s), "received "+s.String())
 		case <-ctxDone:
 			ctxDone = nil
-			st.begin(c, syscall.SIGTERM, "asked to stop")
+			st.begin(c, syscall.SIGTERM, stopReason(ctx))
 		case <-st.killC:
 			st.onKillTimer(c)
 		case err := <-readyErr:

@@ -90,7 +90,7 @@ func (r *runtime) runWorker(ctx context.Context, sigs <-chan os.Signal, addr str
 			code, exit = w.stop(toSignal(s), "received "+s.String())
 		case <-ctxDone:
 			ctxDone = nil
-			code, exit = w.stop(syscall.SIGTERM, "asked to stop")
+			code, exit = w.stop(syscall.SIGTERM, stopReason(ctx))
 		case <-w.st.killC:
 			w.st.onKillTimer(w.c)
 		case err := <-fatal:
@@ -339,7 +339,7 @@ func (r *runtime) pollScheduler(ctx context.Context, scheds chan<- SchedulerInfo
 			}
 			if now.Sub(lastLogged) >= 30*time.Second {
 				lastLogged = now
-				r.log.Warn("cannot ask the application master for the scheduler; the worker keeps running", "failing_for", now.Sub(failingSince).Round(time.Second), "err", err)
+				r.log.Warn("cannot ask the application master for the scheduler; the process keeps running", "failing_for", now.Sub(failingSince).Round(time.Second), "err", err)
 			}
 			continue
 		}

@@ -18,7 +18,7 @@ import (
 // Pack would write is the same, short of a file rewritten with its size and
 // time restored.
 func Fingerprint(srcDir string, opts Options) (string, error) {
-	root, err := filepath.Abs(srcDir)
+	root, err := realRoot(srcDir)
 	if err != nil {
 		return "", err
 	}

@@ -85,11 +85,11 @@ type packer struct {
 
 // Pack writes srcDir as a relocatable, deterministic tar.gz to w.
 func Pack(ctx context.Context, srcDir string, w io.Writer, opts Options) (*PackResult, error) {
-	env, err := Inspect(srcDir)
+	root, err := realRoot(srcDir)
 	if err != nil {
 		return nil, err
 	}
-	root, err := filepath.Abs(srcDir)
+	env, err := Inspect(root)
 	if err != nil {
 		return nil, err
 	}
@@ -528,4 +528,18 @@ func sha256File(p string) (string, int64, error) {
 		return "", 0, fmt.Errorf("hashing %s: %w", p, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// realRoot is srcDir absolute with symlinks resolved: a venv reached
+// through a symlink (./venv -> /opt/envs/x) is packed as its folder's
+// contents, not as the link, and its prefix is the one its files name.
+func realRoot(srcDir string) (string, error) {
+	root, err := filepath.Abs(srcDir)
+	if err != nil {
+		return "", err
+	}
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	return root, nil
 }

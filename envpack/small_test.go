@@ -194,3 +194,30 @@ func elfWithRunpath(t *testing.T, runpath string) []byte {
 	}
 	return data
 }
+
+// A venv reached through a symlink (./venv -> the real folder) packs as the
+// folder: the same archive and fingerprint as packing the folder itself,
+// with bin/python in it (not an archive holding only the link).
+func TestPackThroughSymlink(t *testing.T) {
+	tmp := t.TempDir()
+	src := newVenv(t, filepath.Join(tmp, "real", "venv"))
+	link := filepath.Join(tmp, "venv")
+	if err := os.Symlink(src, link); err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	if _, err := Pack(context.Background(), src, &a, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Pack(context.Background(), link, &b, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatalf("packing through the link gave %d bytes, the folder %d", b.Len(), a.Len())
+	}
+	fa, _ := Fingerprint(src, Options{})
+	fb, _ := Fingerprint(link, Options{})
+	if fa != fb {
+		t.Fatal("the link's fingerprint differs from the folder's")
+	}
+}

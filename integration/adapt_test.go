@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -36,16 +37,7 @@ func TestAdaptiveScaling(t *testing.T) {
 	bin := spindleBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, daskSpec(t, 1))
-	if r.code != 0 {
-		t.Fatalf("submit --wait: exit %d", r.code)
-	}
-	var sub struct {
-		AppID   string `json:"app_id"`
-		Address string `json:"scheduler_address"`
-	}
-	mustJSON(t, r.stdout, &sub)
-	defer spindle(t, context.Background(), "kill", sub.AppID)
+	sub := submitWait(t, ctx, "--binary", bin, daskSpec(t, 1))
 
 	if r := spindle(t, ctx, "adapt", sub.AppID, "--min", "1", "--max", "3"); r.code != 0 {
 		t.Fatalf("adapt: exit %d", r.code)
@@ -141,5 +133,85 @@ with Client(sys.argv[1], timeout=120) as c:
 	}
 	if p := workerPool(t, ctx, sub.AppID); p.Adaptive != nil || p.Desired != 1 {
 		t.Fatalf("after --off: %+v adaptive %+v", p, p.Adaptive)
+	}
+}
+
+// TestAdaptScaleDownFollowsTheScheduler: results persisted with
+// client.persist on two of three workers (40 MiB on the newest, 2 MiB on
+// the next); under `spindle adapt --min 1` the idle pool shrinks to the
+// worker the scheduler keeps, the one holding the most data (the AM's own
+// order, newest first, would retire it), and every persisted result is
+// still retrievable, unchanged, afterwards.
+func TestAdaptScaleDownFollowsTheScheduler(t *testing.T) {
+	useCluster(t)
+	bin := spindleBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	sub := submitWait(t, ctx, "--binary", bin, daskSpec(t, 3))
+	eventually(t, 5*time.Minute, "3 ready workers", func() (bool, string) {
+		p := workerPool(t, ctx, sub.AppID)
+		return p.Ready == 3, fmt.Sprintf("%+v", p)
+	})
+	var workers []appmaster.ContainerStatus
+	for _, c := range containers(t, ctx, sub.AppID) {
+		if c.Service == "worker" && c.State == "ready" {
+			workers = append(workers, c)
+		}
+	}
+	sort.Slice(workers, func(i, j int) bool { return workers[i].Started.After(workers[j].Started) })
+	newest, next := workers[0].ID, workers[1].ID
+
+	script := `
+import hashlib, json, sys
+import dask
+from distributed import Client, futures_of
+c = Client(sys.argv[1], timeout=120)
+c.wait_for_workers(3, timeout=300)
+names = c.run(lambda dask_worker: dask_worker.name)
+by_name = {name: addr for addr, name in names.items()}
+def blob(i, n):
+    import os
+    return os.urandom(n)
+big = c.persist([dask.delayed(blob, pure=False)(i, 10 << 20) for i in range(4)], workers=[by_name[sys.argv[2]]])
+small = c.persist([dask.delayed(blob, pure=False)(i, 1 << 20) for i in range(2)], workers=[by_name[sys.argv[3]]])
+fs = futures_of(big) + futures_of(small)
+c.publish_dataset(kept=fs)
+print("digests", json.dumps(c.gather(c.map(lambda b: hashlib.sha256(b).hexdigest(), fs))), flush=True)
+print("holders", json.dumps(sorted({names[a] for ws in c.who_has(fs).values() for a in ws})), flush=True)
+c.close()
+`
+	py := pyenv.DaskPython(t)
+	b, err := exec.CommandContext(ctx, py, "-c", script, sub.Address, newest, next).CombinedOutput()
+	out := string(b)
+	want := fmt.Sprintf(`holders ["%s", "%s"]`, min(newest, next), max(newest, next))
+	if err != nil || !strings.Contains(out, want) {
+		t.Fatalf("persisting on %s and %s: %v\n%s", newest, next, err, out)
+	}
+	digests := regexp.MustCompile(`digests \[.*\]`).FindString(out)
+
+	if r := spindle(t, ctx, "adapt", sub.AppID, "--min", "1", "--max", "3"); r.code != 0 {
+		t.Fatalf("adapt: exit %d", r.code)
+	}
+	eventually(t, 4*time.Minute, "the idle pool at 1 worker with none retiring", func() (bool, string) {
+		p := workerPool(t, ctx, sub.AppID)
+		return p.Desired == 1 && p.Live == 1 && p.Ready == 1 && p.Retiring == 0, fmt.Sprintf("%+v adaptive %+v", p, p.Adaptive)
+	})
+	cs := containers(t, ctx, sub.AppID)
+	for _, c := range cs {
+		if c.Service == "worker" && c.State == "ready" && c.ID != newest {
+			t.Fatalf("the pool kept %s, not %s which holds the most data (the scheduler's choice): %s", c.ID, newest, summary(cs))
+		}
+	}
+
+	check := `
+import hashlib, json, sys
+from distributed import Client
+with Client(sys.argv[1], timeout=120) as c:
+    fs = c.get_dataset("kept")
+    print("digests", json.dumps(c.gather(c.map(lambda b: hashlib.sha256(b).hexdigest(), fs))))
+`
+	b, err = exec.CommandContext(ctx, py, "-c", check, sub.Address).CombinedOutput()
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); err != nil || digests == "" || lines[len(lines)-1] != digests {
+		t.Fatalf("the persisted results after the scale down: %v\n%s\nwant the same as before it:\n%s", err, b, digests)
 	}
 }

@@ -18,8 +18,17 @@ import (
 	"github.com/spindle-yarn/spindle/integration/pyenv"
 )
 
-// pytestVersion is what the fresh venv gets to run python/tests.
-const pytestVersion = "9.2.0"
+// What the fresh venv gets to run python/tests: pytest, and nbclient with
+// ipykernel to execute the notebook (python/tests/notebooks) headless.
+const (
+	pytestVersion    = "9.2.0"
+	nbclientVersion  = "0.11.0"
+	ipykernelVersion = "7.4.0"
+)
+
+// notebookRequirements: the notebook side python/tests exercise, the
+// Jupyter widget (ipywidgets) and dask-labextension's cluster manager.
+var notebookRequirements = []string{"ipywidgets==8.1.9", "dask-labextension==7.0.0"}
 
 // TestPythonPackage builds the dask-spindle wheel from python/ (its build
 // backend compiles spindle into it), installs it into a fresh venv with
@@ -27,7 +36,7 @@ const pytestVersion = "9.2.0"
 // runs python/tests with that venv against the local cluster: YarnCluster
 // computes, scales and closes; refused arguments and a worker larger than
 // the cluster raise naming the argument; a failed application raises with
-// YARN's diagnostics.
+// YARN's diagnostics; the book's notebook workflow runs headless.
 func TestPythonPackage(t *testing.T) {
 	useCluster(t)
 	py := pyenv.DaskPython(t)
@@ -61,8 +70,10 @@ func TestPythonPackage(t *testing.T) {
 	venv := filepath.Join(t.TempDir(), "venv")
 	run("python -m venv", exec.CommandContext(ctx, py, "-m", "venv", venv))
 	vpy := filepath.Join(venv, "bin", "python")
-	install := exec.CommandContext(ctx, vpy, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-input",
-		found[0], "dask=="+pyenv.DaskVersion, "distributed=="+pyenv.DistributedVersion, "pytest=="+pytestVersion)
+	install := exec.CommandContext(ctx, vpy, append([]string{"-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-input",
+		found[0], "dask==" + pyenv.DaskVersion, "distributed==" + pyenv.DistributedVersion, "pytest==" + pytestVersion,
+		"numpy==" + pyenv.NumpyVersion, "nbclient==" + nbclientVersion, "ipykernel==" + ipykernelVersion},
+		notebookRequirements...)...)
 	run("pip install the wheel", install)
 	installed, err := os.ReadFile(filepath.Join(venv, "bin", "spindle"))
 	if err != nil {

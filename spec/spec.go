@@ -33,6 +33,17 @@ type Spec struct {
 	Tags  []string `yaml:"tags" json:"tags,omitempty"`
 	// User to run as (a proxy user); empty: the submitting user.
 	User string `yaml:"user" json:"user,omitempty"`
+	// TLS makes the Dask cluster talk TLS with certificates from a CA made
+	// for this application at submit, so only holders of its keys (the
+	// submitting user) can use it. nil: on when the cluster is Kerberized
+	// (hadoop.security.authentication=kerberos), off otherwise. Submit
+	// sets it to what it decided, so the AM reads a decision.
+	TLS *bool `yaml:"tls" json:"tls,omitempty"`
+	// Principal and Keytab log in to a Kerberized cluster with a keytab
+	// (the submitting machine's file), as --principal and --keytab do;
+	// the flags win. Empty: kinit's ticket cache.
+	Principal string `yaml:"principal" json:"principal,omitempty"`
+	Keytab    string `yaml:"keytab" json:"keytab,omitempty"`
 	// MaxAttempts is how many AM attempts YARN makes.
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts"`
 	// Lifetime stops the application after this long; 0: no limit.
@@ -603,11 +614,23 @@ func (s *Spec) Validate() error {
 			bad("user", "%v", err)
 		}
 	}
+	if s.Keytab != "" && s.Principal == "" {
+		bad("keytab", "needs principal: the principal (user@REALM) whose key it holds")
+	}
 	errs = append(errs, s.checkExternal()...)
 	return errors.Join(errs...)
 }
 
 func intp(n int) *int { return &n }
+
+// UseTLS is the TLS switch resolved: the spec's tls if set, else on for a
+// Kerberized cluster.
+func (s *Spec) UseTLS(kerberized bool) bool {
+	if s.TLS != nil {
+		return *s.TLS
+	}
+	return kerberized
+}
 
 // ErrScript: the client script cannot be run as given.
 var ErrScript = errors.New("bad client script")

@@ -140,3 +140,29 @@ func TestNodeEnvironmentURIs(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSSwitch: tls: true/false wins; unset follows the cluster
+// (Kerberized: on); a value that is not a boolean is refused by name.
+func TestTLSSwitch(t *testing.T) {
+	for y, want := range map[string][2]bool{
+		"workers: [{name: w}]\n":             {false, true},
+		"tls: true\nworkers: [{name: w}]\n":  {true, true},
+		"tls: false\nworkers: [{name: w}]\n": {false, false},
+	} {
+		s, err := Parse([]byte(y), "spec.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := [2]bool{s.UseTLS(false), s.UseTLS(true)}; got != want {
+			t.Errorf("%q: UseTLS(plain, kerberized) = %v, want %v", y, got, want)
+		}
+		b, _ := s.JSON()
+		back, err := FromJSON(b)
+		if err != nil || back.UseTLS(false) != s.UseTLS(false) || back.UseTLS(true) != s.UseTLS(true) {
+			t.Errorf("%q: the AM reads the switch back as %+v (%v)", y, back.TLS, err)
+		}
+	}
+	if _, err := Parse([]byte("tls: maybe\nworkers: [{name: w}]\n"), "spec.yaml"); err == nil || !strings.Contains(err.Error(), "tls") {
+		t.Errorf("tls: maybe: %v, want an error naming tls", err)
+	}
+}

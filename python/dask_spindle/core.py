@@ -1,7 +1,9 @@
 """YarnCluster: dask-yarn's face over Spindle's command line."""
 
 import asyncio
+import html
 import json
+import logging
 import math
 import os
 import re
@@ -9,6 +11,9 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import dask.config
 import dask.utils
@@ -16,6 +21,10 @@ import yaml
 from distributed.comm import get_address_host, unparse_host_port
 from distributed.core import Status, rpc
 from distributed.deploy import Cluster
+from distributed.security import Security
+from distributed.utils import Log, Logs
+
+logger = logging.getLogger(__name__)
 
 # Exit codes of the spindle CLI (README "Exit codes").
 EXIT_USAGE = 2
@@ -23,6 +32,11 @@ EXIT_FAILED = 7
 
 # The most workers a pool may have (README "Limits").
 MAX_INSTANCES = 10000
+
+# shutdown()'s final statuses, and the bound on its diagnostics (bytes), as
+# `spindle stop --final-status/--diagnostics` take them.
+_FINAL_STATUSES = ("SUCCEEDED", "FAILED", "KILLED")
+MAX_DIAGNOSTICS = 16 << 10
 
 # Bounds on each CLI call (seconds). submit --wait waits for YARN to place
 # the scheduler; the CLI's own --timeout is set a little lower so it, not
@@ -38,7 +52,6 @@ REFUSED = {
     "port": 'port only applies to deploy_mode="local" (the scheduler in this process)',
     "dashboard_address": 'dashboard_address only applies to deploy_mode="local" (the scheduler in this process)',
     "skein_client": "Spindle does not use skein",
-    "asynchronous": "asynchronous=True is not supported yet",
     "loop": "an event loop of your own is not supported yet",
 }
 
@@ -99,6 +112,23 @@ def _run(args, timeout=CALL_TIMEOUT):
         raise SpindleError(f"spindle {args[0]} did not end within {timeout + GRACE}s", stderr=str(e.stderr or "")) from None
 
 
+async def _arun(args, timeout=CALL_TIMEOUT):
+    """_run without blocking the event loop (an asyncio subprocess)."""
+    cmd = [spindle_binary()] + list(args) + ["--timeout", f"{timeout}s"]
+    proc = await asyncio.create_subprocess_exec(*cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                                stderr=subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout + GRACE)
+    except BaseException as e:
+        # Timed out or cancelled: the CLI must not outlive its caller.
+        if proc.returncode is None:
+            proc.kill()
+        if isinstance(e, asyncio.TimeoutError):
+            raise SpindleError(f"spindle {args[0]} did not end within {timeout + GRACE}s") from None
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
 def _check(proc, what):
     if proc.returncode != 0:
         err = proc.stderr.strip()
@@ -152,6 +182,78 @@ def _resources(prefix, vcores, memory, gpus):
     return r
 
 
+def _check_diagnostics(text):
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError("diagnostics: not UTF-8 text (it holds a lone surrogate)") from None
+    if size > MAX_DIAGNOSTICS:
+        raise ValueError(f"diagnostics: {size} bytes: at most {MAX_DIAGNOSTICS}")
+    if "\x00" in text:
+        raise ValueError("diagnostics: it holds a NUL character")
+
+
+# What from_current() reads: set by Spindle's runtime for a client script
+# (container/config.go, container/client.go).
+_CURRENT_ENV = ("SPINDLE_APP_ID", "SPINDLE_AM_URL", "SPINDLE_SECRET_FILE")
+
+
+def _dashboard_url(address, dashboard):
+    """The dashboard's URL from the scheduler's address and the dashboard's
+    host:port, as the AM publishes it (discovery.DashboardURL)."""
+    host = urllib.parse.urlsplit(address).hostname
+    port = dashboard.rpartition(":")[2]
+    if not host or not port.isdigit() or int(port) == 0:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/status"
+
+
+def _container_json(c):
+    """A container of the AM's GET /v1/status with the keys of ``spindle containers --json``."""
+    started = c.get("started")
+    if not started or started.startswith("0001-01-01"):
+        started = None
+    return {"id": c.get("id", ""), "service": c.get("service", ""), "state": c.get("state", ""),
+            "node": c.get("node", ""), "node_http_address": c.get("node_http_address", ""),
+            "address": c.get("address", ""), "started_at": started, "exit_status": c.get("exit_status"),
+            "diagnostics": c.get("diagnostics", "")}
+
+
+class SpindleAdaptive:
+    """What adapt() returns: the bounds handed to the application master.
+    Asynchronous, ``await`` it for the call's end (and its errors)."""
+
+    def __init__(self, minimum, maximum, pool):
+        self.minimum, self.maximum, self.pool = minimum, maximum, pool
+        self._task = None
+
+    def __await__(self):
+        async def done():
+            if self._task is not None:
+                await self._task
+            return self
+        return done().__await__()
+
+    @staticmethod
+    def _log_failure(task):
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("adapt failed: %s", task.exception())
+
+    def __repr__(self):
+        return f"SpindleAdaptive(minimum={self.minimum}, maximum={self.maximum}, pool={self.pool!r})"
+
+
+def _security(tls):
+    """The distributed Security for an application's client key files (the
+    CLI's "tls": ca_file, cert, key), or None for a plain application."""
+    if not tls:
+        return None
+    return Security(tls_ca_file=tls["ca_file"], tls_client_cert=tls["cert"], tls_client_key=tls["key"],
+                    require_encryption=True)
+
+
 class YarnCluster(Cluster):
     """A Dask cluster on YARN, started by Spindle, with dask-yarn's arguments.
 
@@ -199,8 +301,6 @@ class YarnCluster(Cluster):
             # dask-yarn's own defaults mean "nothing asked": the same as None.
             if value is not None and value not in _NEUTRAL.get(arg, ()):
                 raise NotImplementedError(f"YarnCluster({arg}={value!r}): {REFUSED[arg]}")
-        if asynchronous:
-            raise NotImplementedError(f"YarnCluster(asynchronous=True): {REFUSED['asynchronous']}")
 
         worker = {"name": "worker", "instances": 0 if n_workers is None else _whole(n_workers, "n_workers"),
                   "resources": _resources("worker", worker_vcores, worker_memory, worker_gpus)}
@@ -216,7 +316,12 @@ class YarnCluster(Cluster):
         scheduler = {"resources": _resources("scheduler", scheduler_vcores, scheduler_memory, scheduler_gpus)}
         spec = {"name": name or "dask", "scheduler": scheduler, "workers": [worker]}
         if environment is not None:
-            spec["environment"] = str(environment)
+            environment = str(environment)
+            # A relative path is from the current directory, as in dask-yarn
+            # (the spec file the CLI reads is written elsewhere).
+            if "://" not in environment and not os.path.isabs(environment):
+                environment = os.path.abspath(environment)
+            spec["environment"] = environment
         if queue is not None:
             spec["queue"] = str(queue)
         if tags is not None:
@@ -233,10 +338,10 @@ class YarnCluster(Cluster):
             worker_memory=worker_memory, worker_gpus=worker_gpus, worker_restarts=worker_restarts,
             scheduler_vcores=scheduler_vcores, scheduler_memory=scheduler_memory,
             scheduler_gpus=scheduler_gpus, name=name, queue=queue, user=user, lifetime=lifetime,
-            node_label=node_label).items() if v is not None}, local)
+            node_label=node_label).items() if v is not None}, asynchronous=bool(asynchronous), local=local)
 
     @classmethod
-    def from_specification(cls, spec):
+    def from_specification(cls, spec, asynchronous=False):
         """Starts a cluster from a Spindle spec: a YAML file's path (its relative
         paths are taken from its folder) or a dict of the same keys, e.g.
         several worker pools. Errors in it raise ValueError with the CLI's text."""
@@ -245,53 +350,178 @@ class YarnCluster(Cluster):
         if not isinstance(spec, (str, dict)):
             raise ValueError(f"spec: {type(spec).__name__}: give a spec file's path or a dict")
         self = cls.__new__(cls)
-        self._start_from(spec, {})
+        self._start_from(spec, {}, asynchronous=bool(asynchronous))
         return self
 
-    def _start_from(self, spec, given, local=None):
+    def _start_from(self, spec, given, asynchronous=False, local=None):
         name = spec.get("name") if isinstance(spec, dict) else None
-        Cluster.__init__(self, asynchronous=False, name=name or None)
-        self.app_id = None
-        self._dashboard = ""
+        locate = (lambda: self._submit(spec)) if local is None else (lambda: self._submit_local(spec, local))
+        self._init_common(name or None, asynchronous, locate=locate, owned=True)
         # The arguments behind the spec, to name them in errors.
         self._given = given
-        self._local_scheduler = None
+        for w in (spec.get("workers") or []) if isinstance(spec, dict) else []:
+            if isinstance(w, dict) and isinstance(w.get("instances"), int):
+                self._requested[w.get("name") or "worker"] = w["instances"]
+        self._begin()
+
+    def _init_common(self, name, asynchronous, locate, owned, stop_on_close=True):
+        """State shared by every way of making a cluster. LOCATE is a coroutine
+        function that sets app_id, the scheduler's and the dashboard's address
+        (submitting, or finding a running application); OWNED: this object
+        started the application (stop it when its scheduler cannot be reached);
+        STOP_ON_CLOSE: close() stops the application."""
+        Cluster.__init__(self, asynchronous=asynchronous, name=name)
+        self.app_id = None
+        self._dashboard = ""
+        # A distributed Security with the client's key for a TLS application.
+        self.security = None
+        self._given = {}
+        self._locate = locate
+        self._owned = owned
+        self._stop_on_close = stop_on_close
+        # (final status, diagnostics) close() ends the application with.
+        self._final = ("SUCCEEDED", None)
+        # The AM's control API (url, secret) inside an application (from_current).
+        self._am = None
+        # Pool sizes asked for, and pools handed to adaptive scaling, by this
+        # object: the widget's "Workers: ready / requested" and scaling mode.
+        self._requested = {}
+        self._adapting = {}
+
+    def _begin(self):
+        """Starts now (synchronous), or on ``await`` / ``async with``."""
+        if self.asynchronous:
+            return
+        self._loop_runner.start()
         try:
-            if local is not None:
-                spec["external_scheduler"] = self._start_local_scheduler(**local)
-            self._submit(spec)
+            self.sync(self._start)
+        except BaseException:
+            self._loop_runner.stop()
+            raise
+
+    def __await__(self):
+        async def start():
+            if self.status == Status.created:
+                await self._start()
+            return self
+        return start().__await__()
+
+    async def _start(self):
+        try:
+            await self._locate()
         except BaseException:
             # Nothing runs: no "unclosed cluster" warning for this object.
             self.status = Status.closed
-            self._stop_local_scheduler()
+            await self._close_local_scheduler()
             raise
-        self._connect()
+        if self.security is None and self._scheduler_address.startswith("tls://"):
+            # Inside a TLS application (from_current): the runtime set Dask's
+            # TLS configuration for the script.
+            self.security = Security()
+        # Client(cluster) takes the cluster's security too.
+        conn = self.security.get_connection_args("client") if self.security else None
+        self.scheduler_comm = rpc(self._scheduler_address, connection_args=conn)
+        try:
+            await super()._start()
+        except BaseException:
+            # The scheduler is unreachable: do not leave an application we
+            # started running (one we attached to is the user's to stop).
+            self.status = Status.closed
+            await self.scheduler_comm.close_rpc()
+            if self._owned:
+                try:
+                    await self._stop_app()
+                except Exception as e:
+                    logger.warning("could not stop %s after its scheduler was unreachable: %s", self.app_id, e)
+            await self._close_local_scheduler()
+            raise
 
     @classmethod
-    def from_application_id(cls, app_id):
+    def from_application_id(cls, app_id, asynchronous=False):
         """Connects to a running Spindle application; close() stops it, as in dask-yarn."""
         if not isinstance(app_id, str) or not re.fullmatch(r"application_\d+_\d+", app_id):
             raise ValueError(f"app_id: {app_id!r}: want application_<cluster timestamp>_<number>")
         self = cls.__new__(cls)
-        Cluster.__init__(self, asynchronous=False, name=app_id)
+        self._init_common(app_id, bool(asynchronous), locate=lambda: self._attach(app_id), owned=False)
+        self._begin()
+        return self
+
+    @classmethod
+    def from_current(cls, asynchronous=False):
+        """Inside an application (the script of ``spindle submit --script``):
+        its cluster, from the variables Spindle's runtime set in the script's
+        environment (SPINDLE_APP_ID, SPINDLE_AM_URL, SPINDLE_SECRET_FILE).
+        Scaling and adapt go to the application master's control API directly.
+        close() only disconnects: the application ends when the script does;
+        shutdown(status, diagnostics) ends it at once."""
+        missing = [k for k in _CURRENT_ENV if not os.environ.get(k)]
+        if missing:
+            raise SpindleError(f"YarnCluster.from_current(): not inside a Spindle application: {', '.join(missing)} "
+                               f"{'is' if len(missing) == 1 else 'are'} not set (Spindle sets them for the script of "
+                               "`spindle submit --script`); outside one, use YarnCluster.from_application_id(app_id)")
+        app_id, url, secret_file = (os.environ[k] for k in _CURRENT_ENV)
+        try:
+            with open(secret_file) as f:
+                secret = f.read(4096).strip()
+        except OSError as e:
+            raise SpindleError(f"YarnCluster.from_current(): cannot read the control secret ({_CURRENT_ENV[2]}): {e}") from None
+        self = cls.__new__(cls)
+        self._init_common(app_id, bool(asynchronous), locate=lambda: self._current(), owned=False, stop_on_close=False)
         self.app_id = app_id
-        proc = _run(["address", app_id, "--json"])
+        self._am = (url, secret)
+        self._begin()
+        return self
+
+    async def _current(self):
+        # The AM knows where the scheduler is now (it may have moved since
+        # the script started with DASK_SCHEDULER_ADDRESS).
+        info = await self._am_call("GET", "/v1/scheduler")
+        address = info.get("address") or os.environ.get("DASK_SCHEDULER_ADDRESS", "")
+        if not address:
+            raise SpindleError(f"YarnCluster.from_current(): application {self.app_id} has no scheduler address yet")
+        self._scheduler_address = address
+        self._dashboard = _dashboard_url(address, info.get("dashboard_address") or "")
+
+    async def _am_call(self, method, path, body=None):
+        """One call to the application master's control API (from_current)."""
+        url, secret = self._am
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url.rstrip("/") + path, data=data, method=method, headers={
+            "Authorization": "Bearer " + secret, "Content-Type": "application/json"})
+
+        def call():
+            # The AM is on the cluster's network: no proxy.
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            try:
+                with opener.open(req, timeout=CALL_TIMEOUT) as r:
+                    return r.read(4 << 20)
+            except urllib.error.HTTPError as e:
+                raise SpindleError(f"application master {method} {path}: {e.code}: "
+                                   f"{e.read(4096).decode(errors='replace').strip()}") from None
+            except OSError as e:
+                raise SpindleError(f"application master at {url} ({method} {path}): {e}") from None
+        out = await asyncio.get_running_loop().run_in_executor(None, call)
+        return json.loads(out) if out else None
+
+    async def _attach(self, app_id):
+        self.app_id = app_id
+        proc = await _arun(["address", app_id, "--json"])
         if proc.returncode != 0:
             raise SpindleError(f"application {app_id}: no scheduler address: {proc.stderr.strip()}",
                                proc.returncode, proc.stderr.strip())
         out = json.loads(proc.stdout)
         self._dashboard = out.get("dashboard_address", "")
-        self._connect(out["scheduler_address"])
-        return self
+        self._scheduler_address = out["scheduler_address"]
+        self.security = _security(out.get("tls"))
 
-    def _submit(self, spec):
+    async def _submit(self, spec):
         with tempfile.TemporaryDirectory(prefix="dask-spindle-") as tmp:
             path = spec
             if isinstance(spec, dict):
                 path = os.path.join(tmp, "spec.yaml")
                 with open(path, "w") as f:
                     yaml.safe_dump(spec, f)
-            proc = _run(["submit", "--wait", "--json", path], timeout=SUBMIT_TIMEOUT)
+            proc = await _arun(["submit", "--wait", "--json", path], timeout=SUBMIT_TIMEOUT)
         err = proc.stderr.strip()
         if proc.returncode == EXIT_USAGE:
             where = f"YarnCluster({self._arguments_named(err, self._given)})" if self._given \
@@ -311,6 +541,7 @@ class YarnCluster(Cluster):
         self.app_id = out["app_id"]
         self._dashboard = out.get("dashboard_address", "")
         self._scheduler_address = out["scheduler_address"]
+        self.security = _security(out.get("tls"))
 
     @staticmethod
     def _arguments_named(err, given):
@@ -325,43 +556,57 @@ class YarnCluster(Cluster):
                 names.append(arg)
         return ", ".join(names) if names else "..."
 
-    def _connect(self, address=None):
-        # No address: the one of the application this object submitted.
-        ours = address is None
-        address = address or self._scheduler_address
-        self.scheduler_comm = rpc(address)
-        try:
-            # The event loop thread the sync methods (and Client(cluster)) use.
-            if not self._loop_runner.is_started():
-                self._loop_runner.start()  # deploy_mode="local" started it
-            self.sync(self._start)
-        except Exception:
-            # The scheduler is unreachable: do not leave an application we
-            # started running (one we attached to is the user's to stop).
-            self.status = Status.closed
-            if ours:
-                self._stop_app()
-            self._stop_local_scheduler()  # stops the loop too when there is one
-            self._loop_runner.stop()
-            raise
-
     @property
     def dashboard_link(self):
         return self._dashboard
 
+    def _scaling_status(self):
+        # distributed's takes len(self.workers), which is a method here
+        # (dask-yarn's workers()): the widget's Scaling tab failed with it.
+        return f"<table>{self._status_rows()}</table>"
+
+    def _status_rows(self):
+        ready = len(self.scheduler_info["workers"])
+        if self._adapting:
+            mode = "Adaptive (" + ", ".join(f"{a.pool}: {a.minimum} to {a.maximum}" for a in self._adapting.values()) + ")"
+        else:
+            mode = "Manual"
+        requested = sum(self._requested.values())
+        count = f"{ready} / {requested}" if self._requested and not self._adapting and requested != ready else f"{ready}"
+        cell = '<td style="text-align: left;">'
+        return (f'<tr>{cell}<strong>Application:</strong> {html.escape(str(self.app_id))}</td>'
+                f'{cell}<strong>Scaling:</strong> {html.escape(mode)}, workers ready / requested: {count}</td></tr>')
+
+    def _repr_html_(self, cluster_status=None):
+        # The application and the scaling state under the workers, cores and
+        # memory of scheduler_info, which the scheduler's worker status
+        # stream (Cluster._watch_worker_status) keeps current.
+        return super()._repr_html_(cluster_status=cluster_status or self._status_rows())
+
     def scale(self, n, pool="worker"):
         """Sets the number of workers of POOL (the constructor's is "worker");
-        scaling down retires workers through Dask first."""
+        scaling down retires workers through Dask first. Awaitable when
+        asynchronous."""
         if not isinstance(pool, str):
             raise ValueError(f"pool: {pool!r}: want a pool's name")
-        _check(_run(["scale", self.app_id, "--workers", str(_whole(n, "n")), "--pool", pool]),
-               f"scale {self.app_id} pool {pool}")
+        return self.sync(self._scale, _whole(n, "n"), pool)
+
+    async def _scale(self, n, pool="worker"):
+        if self._am:
+            await self._am_call("POST", "/v1/scale", {"pool": pool, "instances": n})
+        else:
+            _check(await _arun(["scale", self.app_id, "--workers", str(n), "--pool", pool]),
+                   f"scale {self.app_id} pool {pool}")
+        self._adapting.pop(pool, None)
+        self._requested[pool] = n
 
     def adapt(self, minimum=0, maximum=math.inf, pool="worker", **kwargs):
         """Hands POOL's size to the application master (spindle adapt), which
         follows the Dask scheduler's adaptive_target within [minimum, maximum]
         and goes on after this process ends; scale() turns it off. maximum=inf
-        is Spindle's limit, 10,000. Dask's other adapt options are refused."""
+        is Spindle's limit, 10,000. Dask's other adapt options are refused.
+        Returns a SpindleAdaptive (minimum, maximum, pool); asynchronous, it is
+        awaitable and the call is under way when adapt returns."""
         if kwargs:
             raise NotImplementedError(f"adapt({', '.join(sorted(kwargs))}=...): the application master's "
                                       "adaptive scaling has fixed intervals; only minimum and maximum are supported")
@@ -369,43 +614,103 @@ class YarnCluster(Cluster):
             maximum = MAX_INSTANCES
         if not isinstance(pool, str):
             raise ValueError(f"pool: {pool!r}: want a pool's name")
-        _check(_run(["adapt", self.app_id, "--min", str(_whole(minimum, "minimum")),
-                     "--max", str(_whole(maximum, "maximum")), "--pool", pool]), f"adapt {self.app_id} pool {pool}")
+        adaptive = SpindleAdaptive(_whole(minimum, "minimum"), _whole(maximum, "maximum"), pool)
+        if self.asynchronous:
+            adaptive._task = asyncio.ensure_future(self._adapt(adaptive))
+            adaptive._task.add_done_callback(adaptive._log_failure)
+        else:
+            self.sync(self._adapt, adaptive)
+        return adaptive
+
+    async def _adapt(self, a):
+        if self._am:
+            await self._am_call("POST", "/v1/adapt", {"pool": a.pool, "minimum": a.minimum, "maximum": a.maximum})
+        else:
+            _check(await _arun(["adapt", self.app_id, "--min", str(a.minimum), "--max", str(a.maximum), "--pool", a.pool]),
+                   f"adapt {self.app_id} pool {a.pool}")
+        self._adapting[a.pool] = a
 
     def workers(self):
         """The worker containers (those not completed), as ``spindle containers --json`` gives them."""
-        proc = _check(_run(["containers", self.app_id, "--json"]), f"containers {self.app_id}")
-        return [c for c in json.loads(proc.stdout)
-                if c.get("service") != "scheduler" and c.get("state") not in ("completed", "retired")]
+        return self.sync(self._workers)
+
+    async def _workers(self):
+        return [c for c in await self._containers()
+                if c.get("service") not in ("scheduler", "client") and c.get("state") not in ("completed", "retired")]
+
+    async def _containers(self):
+        """The live containers, as ``spindle containers --json`` gives them."""
+        if self._am:
+            st = await self._am_call("GET", "/v1/status")
+            return [_container_json(c) for c in st.get("containers") or [] if c.get("state") not in ("completed", "retired")]
+        proc = _check(await _arun(["containers", self.app_id, "--json"]), f"containers {self.app_id}")
+        return json.loads(proc.stdout)
 
     def logs(self, scheduler=True, workers=True):
-        """The containers' logs as dask-yarn returns them: a dict from container
-        id to its log files, in ``yarn logs``' text (``spindle logs``)."""
+        """The containers' logs, as dask-yarn returns them: a dict (Dask's
+        ``Logs``) with the scheduler's under "Scheduler" and each worker's
+        under its Dask address (its container id until it has one). WORKERS:
+        True (all live workers), False, or a list of worker addresses, names
+        or container ids. Each value is the container's log files in
+        ``yarn logs``' text (``spindle logs --container``)."""
         if not isinstance(workers, bool):
-            raise NotImplementedError("logs(workers=[...]): choosing workers is not supported yet; give True or False")
-        services = (["scheduler"] if scheduler else []) + (["worker"] if workers else [])
-        if not services:
-            return {}
-        proc = _run(["logs", self.app_id] + [a for s in services for a in ("--service", s)])
+            if isinstance(workers, str) or not all(isinstance(w, str) for w in workers):
+                raise ValueError(f"workers: {workers!r}: give True, False, or a list of worker addresses, names or container ids")
+            workers = list(workers)
+        return self.sync(self._logs, bool(scheduler), workers)
+
+    async def _logs(self, scheduler, workers):
+        containers = await self._containers()
+        keys = {}  # container id -> key in the result
+        if scheduler:
+            keys.update((c["id"], "Scheduler") for c in containers if c.get("service") == "scheduler")
+        if workers:
+            live = [c for c in containers if c.get("service") not in ("scheduler", "client")]
+            if workers is not True:
+                by = {}
+                for c in live:
+                    by[c["id"]] = c
+                    if c.get("address"):
+                        by[c["address"]] = c
+                unknown = [w for w in workers if w not in by]
+                if unknown:
+                    raise ValueError(f"logs(workers=...): no live worker {', '.join(map(repr, unknown))} in {self.app_id}: "
+                                     "give addresses from client.scheduler_info()['workers'], names or container ids")
+                live = [by[w] for w in workers]
+            keys.update((c["id"], c.get("address") or c["id"]) for c in live)
+        out = Logs()
+        if not keys:
+            return out
+        proc = await _arun(["logs", self.app_id, "--container", ",".join(keys)])
         # 9: some logs are missing (stderr says which); the rest is printed.
         if proc.returncode not in (0, 9):
             _check(proc, f"logs {self.app_id}")
-        out, current = {}, None
+        current = None
         for line in proc.stdout.splitlines(keepends=True):
             m = re.match(r"Container: (container_\S+) on ", line)
             if m:
-                current = m.group(1)
+                current = keys.get(m.group(1))
             if current:
-                out[current] = out.get(current, "") + line
+                out[current] = Log(out.get(current, "") + line)
         return out
 
     def status_report(self):
-        """The application report, as ``spindle status --json`` gives it."""
-        return json.loads(_check(_run(["status", self.app_id, "--json"]), f"status {self.app_id}").stdout)
+        """The application report, as ``spindle status --json`` gives it. Awaitable when asynchronous."""
+        return self.sync(self._status_report)
 
-    def _stop_app(self):
+    async def _status_report(self):
+        return json.loads(_check(await _arun(["status", self.app_id, "--json"]), f"status {self.app_id}").stdout)
+
+    async def _stop_app(self):
+        status, diagnostics = self._final
+        if self._am:
+            await self._am_call("POST", "/v1/stop", {"final_status": status, "diagnostics": diagnostics or ""})
+            return
         if self.app_id:
-            proc = _run(["stop", "--wait", self.app_id], timeout=CALL_TIMEOUT)
+            args = ["stop", "--wait", self.app_id, "--final-status=" + status]
+            if diagnostics:
+                args.append("--diagnostics=" + diagnostics)
+            proc = await _arun(args, timeout=CALL_TIMEOUT)
             # 5: it had already ended; nothing to stop.
             if proc.returncode not in (0, 5):
                 _check(proc, f"stop {self.app_id}")
@@ -414,42 +719,44 @@ class YarnCluster(Cluster):
         if self.status == Status.closed:
             return
         await super()._close()
-        await asyncio.get_running_loop().run_in_executor(None, self._stop_app)
+        if self._stop_on_close:
+            await self._stop_app()
         await self._close_local_scheduler()
 
     def close(self, timeout=None):
-        """Disconnects and stops the application (spindle stop --wait)."""
+        """Disconnects and stops the application (spindle stop --wait);
+        from_current()'s only disconnects. Awaitable when asynchronous."""
         try:
             return super().close(timeout=timeout)
         finally:
             self._loop_runner.stop()
 
     def shutdown(self, status="SUCCEEDED", diagnostics=None):
-        """Stops the application (final status SUCCEEDED). Other statuses are not supported yet."""
-        if status != "SUCCEEDED" or diagnostics is not None:
-            raise NotImplementedError("shutdown(status=..., diagnostics=...): only a SUCCEEDED stop without diagnostics is supported yet")
-        self.close()
+        """Ends the application with final STATUS (SUCCEEDED, FAILED or KILLED)
+        and DIAGNOSTICS (shown by ``spindle status`` and YARN; at most 16 KiB),
+        then disconnects, as dask-yarn's. Awaitable when asynchronous."""
+        if status not in _FINAL_STATUSES:
+            raise ValueError(f"status: {status!r}: want one of {', '.join(_FINAL_STATUSES)}")
+        if diagnostics is not None:
+            if not isinstance(diagnostics, str):
+                raise ValueError(f"diagnostics: {type(diagnostics).__name__}: want a string")
+            _check_diagnostics(diagnostics)
+        self._final = (status, diagnostics)
+        # Asked for explicitly: also inside the application (from_current).
+        self._stop_on_close = True
+        return self.close()
 
     # deploy_mode="local": the scheduler in this process, the workers in
     # the application (its spec's external_scheduler).
 
-    def _start_local_scheduler(self, host, port, dashboard_address):
-        """Starts a Dask scheduler on this object's event loop, listening as
+    async def _submit_local(self, spec, local):
+        spec["external_scheduler"] = await self._start_local_scheduler(**local)
+        await self._submit(spec)
+
+    async def _start_local_scheduler(self, host, port, dashboard_address):
+        """Starts a Dask scheduler on this cluster's event loop, listening as
         dask-yarn's does (host 0.0.0.0: every interface, advertised under
         this machine's IP address), and returns the spec's external_scheduler."""
-        self._loop_runner.start()
-        self.sync(self._start_scheduler_async, host, port, dashboard_address)
-        sched = self._local_scheduler
-        address = sched.address
-        http_host = sched.http_server.address
-        if http_host in ("", "0.0.0.0", "::"):
-            # Listening on every interface: workers reach it where they reach the scheduler.
-            http_host = get_address_host(address)
-        dashboard = unparse_host_port(http_host, sched.http_server.port)
-        self._dashboard = f"http://{dashboard}/status"
-        return {"address": address, "dashboard_address": dashboard}
-
-    async def _start_scheduler_async(self, host, port, dashboard_address):
         from distributed import Scheduler
 
         routes = list(dask.config.get("distributed.scheduler.http.routes", []))
@@ -457,21 +764,18 @@ class YarnCluster(Cluster):
             # The workers' runtimes and the AM use the scheduler's REST API.
             routes.append(SCHEDULER_API_ROUTE)
         with dask.config.set({"distributed.scheduler.http.routes": routes}):
-            self._local_scheduler = await Scheduler(host=host, port=port, dashboard_address=dashboard_address)
+            self._local_scheduler = sched = await Scheduler(host=host, port=port, dashboard_address=dashboard_address)
+        http_host = sched.http_server.address
+        if http_host in ("", "0.0.0.0", "::"):
+            # Listening on every interface: workers reach it where they reach the scheduler.
+            http_host = get_address_host(sched.address)
+        return {"address": sched.address, "dashboard_address": unparse_host_port(http_host, sched.http_server.port)}
 
     async def _close_local_scheduler(self):
-        if self._local_scheduler is not None:
-            sched, self._local_scheduler = self._local_scheduler, None
+        sched = getattr(self, "_local_scheduler", None)
+        if sched is not None:
+            self._local_scheduler = None
             await sched.close()
-
-    def _stop_local_scheduler(self):
-        """Closes the local scheduler (if any) and the loop it ran on, when
-        the cluster could not start."""
-        try:
-            if getattr(self, "_local_scheduler", None) is not None:
-                self.sync(self._close_local_scheduler)
-        finally:
-            self._loop_runner.stop()
 
 
 # The scheduler's REST API route (Spindle's runtime enables it in the

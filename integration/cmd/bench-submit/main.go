@@ -43,14 +43,11 @@ func run(bin string, runs, workers int, packed bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	bin, _ = filepath.Abs(bin)
-	if os.Getenv("HADOOP_CONF_DIR") == "" {
-		c, err := cluster.Start(ctx, cluster.Options{})
-		if err != nil {
-			return err
-		}
-		defer c.Stop()
-		os.Setenv("HADOOP_CONF_DIR", c.ConfDir)
+	stop, err := cluster.UseOrStart(ctx)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	py, err := pyenv.Python()
 	if err != nil {
 		return err

@@ -111,6 +111,9 @@ public final class Main {
       nodes.add("{\"id\":\"" + n.getNodeID() + "\",\"state\":\"" + n.getState() + "\"}");
     }
     sb.append(String.join(",", nodes)).append("],");
+    if (c.secure != null) {
+      sb.append("\"kerberos\":").append(c.secure.json()).append(',');
+    }
     sb.append("\"start_millis\":").append(startMillis);
     return sb.append('}').toString();
   }
@@ -135,6 +138,9 @@ public final class Main {
       }
     }
     hdfs.put("dfs.replication", "1");
+    if (c.secure != null) {
+      c.secure.siteFiles(core, hdfs, d);
+    }
     Map<String, String> yarn = new TreeMap<>();
     YarnConfiguration defaults = new YarnConfiguration();
     for (Map.Entry<String, String> e : y) {
@@ -176,6 +182,8 @@ public final class Main {
     final Options opts;
     MiniDFSCluster dfs;
     MiniYARNCluster yarn;
+    /** The KDC and keytabs when --secure; null otherwise. */
+    Secure secure;
 
     Cluster(File work, Options opts) {
       this.work = work;
@@ -184,6 +192,15 @@ public final class Main {
 
     void start() throws Exception {
       Configuration conf = new HdfsConfiguration();
+      if (opts.secure) {
+        secure = Secure.start(work, opts.rpcProtection, opts.dataTransferProtection);
+        secure.configure(conf);
+      }
+      // --set: settings a test needs on the servers (short token lifetimes,
+      // hadoop.proxyuser.*), before any daemon reads them.
+      for (Map.Entry<String, String> e : opts.extra.entrySet()) {
+        conf.set(e.getKey(), e.getValue());
+      }
       conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, new File(work, "dfs").getPath());
       conf.setInt("dfs.replication", 1);
       // Quick DataNode heartbeats shorten the wait for a writable HDFS.
@@ -233,6 +250,9 @@ public final class Main {
       yconf.setBoolean(YarnConfiguration.YARN_MINICLUSTER_USE_RPC, false);
       yconf.setBoolean(YarnConfiguration.NM_RECOVERY_ENABLED, false);
 
+      if (secure != null) {
+        secure.configureYarn(yconf);
+      }
       yarn = new MiniYARNCluster("spindle", 1, opts.nodeManagers, 1, 1);
       yarn.init(yconf);
       yarn.start();
@@ -281,6 +301,10 @@ public final class Main {
         }
         dfs = null;
       }
+      if (secure != null) {
+        secure.stop();
+        secure = null;
+      }
     }
   }
 
@@ -290,6 +314,12 @@ public final class Main {
     int nodeManagers = 2;
     int nameNodePort = 0;
     boolean exitOnStdinEof;
+    /** Kerberos everywhere: see Secure. */
+    boolean secure;
+    String rpcProtection = "authentication";
+    String dataTransferProtection;
+    /** --set key=value, repeatable: extra server configuration. */
+    final Map<String, String> extra = new java.util.LinkedHashMap<>();
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -301,6 +331,18 @@ public final class Main {
           case "--node-managers": o.nodeManagers = Integer.parseInt(need(args, ++i, a)); break;
           case "--namenode-port": o.nameNodePort = Integer.parseInt(need(args, ++i, a)); break;
           case "--exit-on-stdin-eof": o.exitOnStdinEof = true; break;
+          case "--secure": o.secure = true; break;
+          case "--rpc-protection": o.rpcProtection = qop(need(args, ++i, a), a); break;
+          case "--data-transfer-protection": o.dataTransferProtection = qop(need(args, ++i, a), a); break;
+          case "--set": {
+            String kv = need(args, ++i, a);
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+              usage("--set needs key=value, got " + kv);
+            }
+            o.extra.put(kv.substring(0, eq), kv.substring(eq + 1));
+            break;
+          }
           default:
             usage("unknown argument " + a);
         }
@@ -310,6 +352,9 @@ public final class Main {
       }
       if (o.confDir == null) {
         o.confDir = new File(o.workDir, "conf");
+      }
+      if (o.dataTransferProtection == null) {
+        o.dataTransferProtection = o.rpcProtection;
       }
       return o;
     }
@@ -321,9 +366,17 @@ public final class Main {
       return args[i];
     }
 
+    static String qop(String v, String flag) {
+      if (!v.equals("authentication") && !v.equals("integrity") && !v.equals("privacy")) {
+        usage(flag + " must be authentication, integrity or privacy, got " + v);
+      }
+      return v;
+    }
+
     static void usage(String why) {
       System.err.println("spindle-minicluster: " + why);
-      System.err.println("usage: Main [--conf-dir DIR] [--work-dir DIR] [--node-managers N] [--namenode-port P] [--exit-on-stdin-eof]");
+      System.err.println("usage: Main [--conf-dir DIR] [--work-dir DIR] [--node-managers N] [--namenode-port P] [--exit-on-stdin-eof]"
+          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q]] [--set key=value]...");
       System.exit(64);
     }
   }
