@@ -66,6 +66,9 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 	if err := checkFits(sp, app.GetMaximumCapability()); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
+	if err := spec.CheckExternalTLS(sp, c.Kerberized()); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
+	}
 	if err := checkQueue(ctx, c.RM.QueueInfo, sp.Queue); errors.Is(err, ErrUnknownQueue) {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	} else if err != nil {

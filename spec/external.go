@@ -56,6 +56,9 @@ func (s *Spec) checkExternal() []error {
 			bad("address", "%q: %v", e.Address, err)
 		}
 	}
+	if err := CheckExternalTLS(s, false); err != nil {
+		errs = append(errs, err)
+	}
 	if e.DashboardAddress == "" {
 		bad("dashboard_address", "missing: give host:port of the scheduler's HTTP server (route distributed.http.scheduler.api enabled)")
 	} else if err := checkHostPort(e.DashboardAddress); err != nil {
@@ -87,4 +90,22 @@ func checkHostPort(hp string) error {
 		return fmt.Errorf("host %q is neither an IP address nor a host name", host)
 	}
 	return nil
+}
+
+// CheckExternalTLS refuses an external scheduler in an application with
+// TLS (tls: true, or unset on a Kerberized cluster, where it defaults to
+// on): its workers would trust only a scheduler holding a certificate
+// from the CA made at submit, which a scheduler started before cannot
+// hold. Silently turning TLS off would open the workers' side of a
+// cluster its owner expected closed.
+func CheckExternalTLS(s *Spec, kerberized bool) error {
+	if s.ExternalScheduler == nil || !s.UseTLS(kerberized) {
+		return nil
+	}
+	why := "tls: true"
+	if s.TLS == nil {
+		why = "this cluster is Kerberized, so tls defaults to on"
+	}
+	return fmt.Errorf("external_scheduler: %w: %s, and a scheduler outside the application has no certificate from "+
+		"the application's CA: set tls: false (the scheduler then takes plain connections) or leave external_scheduler out", ErrExternalAddress, why)
 }

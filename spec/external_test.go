@@ -47,8 +47,27 @@ func TestExternalScheduler(t *testing.T) {
 			t.Errorf("%s: want an error with %q, got %v", c.yaml, c.want, err)
 		}
 	}
+	// An application with TLS: its workers would not trust the scheduler.
+	tls := "external_scheduler: {address: tcp://10.0.0.1:1, dashboard_address: h:1}\nworkers: [{}]"
+	if _, err := Parse([]byte("tls: true\n"+tls), "spec.yaml"); err == nil || !strings.Contains(err.Error(), "external_scheduler: bad external scheduler address: tls: true") {
+		t.Errorf("tls: true with external_scheduler: %v", err)
+	}
+	sp, err := Parse([]byte(tls), "spec.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckExternalTLS(sp, true); err == nil || !strings.Contains(err.Error(), "this cluster is Kerberized, so tls defaults to on") {
+		t.Errorf("unset tls on a Kerberized cluster: %v", err)
+	}
+	if err := CheckExternalTLS(sp, false); err != nil {
+		t.Errorf("unset tls elsewhere: %v", err)
+	}
+	sp.TLS = new(bool)
+	if err := CheckExternalTLS(sp, true); err != nil {
+		t.Errorf("tls: false on a Kerberized cluster: %v", err)
+	}
 	// Typed, for callers that react to it.
-	_, err := Parse([]byte("external_scheduler: {address: tcp://127.0.0.1:1, dashboard_address: h:1}\nworkers: [{}]"), "spec.yaml")
+	_, err = Parse([]byte("external_scheduler: {address: tcp://127.0.0.1:1, dashboard_address: h:1}\nworkers: [{}]"), "spec.yaml")
 	if !errors.Is(err, ErrExternalAddress) {
 		t.Errorf("want ErrExternalAddress, got %v", err)
 	}

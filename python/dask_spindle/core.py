@@ -73,6 +73,7 @@ _KEY_TO_ARG = [
     (re.compile(r"workers\[[^\]]*\]\.worker_class"), "worker_class"),
     (re.compile(r"workers\[[^\]]*\]\.worker_options"), "worker_options"),
     (re.compile(r"external_scheduler\.dashboard_address"), "dashboard_address"),
+    (re.compile(r"external_scheduler: "), "deploy_mode"),
 ] + [(re.compile(r"(?:^|: )" + key + r"\b"), arg) for key, arg in [
     ("environment", "environment"), ("queue", "queue"), ("tags", "tags"), ("lifetime", "lifetime"),
     ("name", "name"), ("user", "user")]]
