@@ -41,13 +41,14 @@ func clientTLS(c *client.Client, appID, address string) (*dasktls.Files, error) 
 // shellEnv is `spindle address --env`: the scheduler's address and Dask's
 // TLS settings (file paths) as shell exports, so that a plain Client() or
 // `dask worker` in that shell connects. The client's pair also serves as
-// a worker's, for workers started by hand. Dask TLS variables that do not
-// apply (a plain scheduler) are unset, so that a shell used for a TLS
-// application before does not carry them over.
+// a worker's, for workers started by hand. For a plain scheduler Dask's
+// TLS variables are unset, so that a shell used for a TLS application
+// before does not carry them over.
 func shellEnv(address string, f *dasktls.Files) string {
 	vars := map[string]string{"DASK_SCHEDULER_ADDRESS": address}
 	if f != nil {
 		maps.Copy(vars, dasktls.Env(*f, dasktls.Client, dasktls.Worker))
+		return dasktls.Exports(vars, nil)
 	}
 	return dasktls.Exports(vars, dasktls.EnvNames())
 }

@@ -55,6 +55,9 @@ func (c *Client) shipKeytab(creds *credentials.Credentials, plan *appmaster.Plan
 	}
 	creds.AddSecret(appmaster.KeytabAlias, kt)
 	plan.Principal = c.Auth.Principal
+	if c.Auth.Kerberos != nil { // the full user@REALM the login used
+		plan.Principal = hadooprpc.PrincipalOf(c.Auth.Kerberos)
+	}
 	return nil
 }
 

@@ -137,7 +137,7 @@ with Client(sys.argv[1], timeout=120) as c:
 }
 
 // TestAdaptScaleDownFollowsTheScheduler: results persisted with
-// client.persist on two of three workers (40 MiB on the newest, 2 MiB on
+// client.persist on two of three workers (started one after the other) (40 MiB on the newest, 2 MiB on
 // the next); under `spindle adapt --min 1` the idle pool shrinks to the
 // worker the scheduler keeps, the one holding the most data (the AM's own
 // order, newest first, would retire it), and every persisted result is
@@ -147,18 +147,31 @@ func TestAdaptScaleDownFollowsTheScheduler(t *testing.T) {
 	bin := spindleBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	sub := submitWait(t, ctx, "--binary", bin, daskSpec(t, 3))
-	eventually(t, 5*time.Minute, "3 ready workers", func() (bool, string) {
-		p := workerPool(t, ctx, sub.AppID)
-		return p.Ready == 3, fmt.Sprintf("%+v", p)
-	})
+	// One worker at a time, so that the newest (the AM's order: by
+	// allocation) is the one with the highest container id.
+	sub := submitWait(t, ctx, "--binary", bin, daskSpec(t, 1))
+	for n := 1; n <= 3; n++ {
+		if n > 1 {
+			if r := spindle(t, ctx, "scale", sub.AppID, "--workers", fmt.Sprint(n)); r.code != 0 {
+				t.Fatalf("scale %d: exit %d", n, r.code)
+			}
+		}
+		eventually(t, 5*time.Minute, fmt.Sprintf("%d ready workers", n), func() (bool, string) {
+			p := workerPool(t, ctx, sub.AppID)
+			return p.Ready == n, fmt.Sprintf("%+v", p)
+		})
+	}
 	var workers []appmaster.ContainerStatus
 	for _, c := range containers(t, ctx, sub.AppID) {
 		if c.Service == "worker" && c.State == "ready" {
 			workers = append(workers, c)
 		}
 	}
-	sort.Slice(workers, func(i, j int) bool { return workers[i].Started.After(workers[j].Started) })
+	// Ids of one application attempt differ only in their zero-padded end.
+	sort.Slice(workers, func(i, j int) bool { return workers[i].ID > workers[j].ID })
+	if len(workers) != 3 {
+		t.Fatalf("want 3 ready workers: %+v", workers)
+	}
 	newest, next := workers[0].ID, workers[1].ID
 
 	script := `

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,7 +52,17 @@ type Options struct {
 	// Conf are extra server settings (e.g. short delegation token
 	// lifetimes, hadoop.proxyuser.*), applied before the daemons start.
 	Conf map[string]string
+	// HTTPS, under Secure, serves YARN's web (NodeManager logs) over HTTPS
+	// only (yarn.http.policy=HTTPS_ONLY), with Kerberos.CAPEM's certificate.
+	HTTPS bool
+	// LogFormat is yarn.log-aggregation.file-formats: TFile, IFile,
+	// IFile,TFile or TFile,IFile (the first is the one NodeManagers
+	// write). Empty: $LOG_FORMAT, else TFile.
+	LogFormat string
 }
+
+// LogFormats are the values Options.LogFormat accepts.
+var LogFormats = []string{"TFile", "IFile", "IFile,TFile", "TFile,IFile"}
 
 // Kerberos is what a client of a Secure cluster needs: the realm's KDC and
 // krb5.conf, and a user principal (named as the OS user) with a keytab and
@@ -188,6 +199,19 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.NodeManagers == 0 {
 		opts.NodeManagers = 2
 	}
+	if opts.LogFormat == "" {
+		opts.LogFormat = os.Getenv("LOG_FORMAT")
+	}
+	if opts.LogFormat != "" {
+		if !slices.Contains(LogFormats, opts.LogFormat) {
+			return nil, fmt.Errorf("start minicluster: log format (LOG_FORMAT) %q: want one of %s", opts.LogFormat, strings.Join(LogFormats, ", "))
+		}
+		conf := map[string]string{"yarn.log-aggregation.file-formats": opts.LogFormat}
+		for k, v := range opts.Conf {
+			conf[k] = v
+		}
+		opts.Conf = conf
+	}
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
 	if err := Build(ctx); err != nil {
@@ -219,6 +243,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		if opts.DataTransferProtection != "" {
 			args = append(args, "--data-transfer-protection", opts.DataTransferProtection)
+		}
+		if opts.HTTPS {
+			args = append(args, "--https")
 		}
 		// Hadoop reads ssl-server.xml and the site files, which the JVM
 		// writes here (see Secure.java), as resources.

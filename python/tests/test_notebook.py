@@ -9,6 +9,8 @@ them."""
 import ast
 import os
 import pathlib
+import re
+import sysconfig
 import uuid
 
 import nbformat
@@ -37,6 +39,7 @@ def test_notebook_workflow(monkeypatch, tmp_path):
     monkeypatch.setenv("DASK_YARN__SCHEDULER__MEMORY", "512MiB")
     monkeypatch.setenv("DASK_YARN__TAGS", repr([os.environ["SPINDLE_TEST_TAG"]]))
     monkeypatch.setenv("DASK_YARN__NAME", f"py-notebook-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("PATH", sysconfig.get_path("scripts") + os.pathsep + os.environ["PATH"])
     nb = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(nb, kernel_name="python3", timeout=900, resources={"metadata": {"path": str(tmp_path)}}).execute()
     # The executed notebook, for a person reading a failed run.
@@ -54,4 +57,6 @@ def test_notebook_workflow(monkeypatch, tmp_path):
     assert value(out["adapt"]) == (1, sum(range(1, 1_000_001)))
     # The scheduler's log, and one per live worker keyed by its address.
     assert value(out["logs"]) == (True, True, True)
-    assert value(out["shutdown"]) == ("FINISHED", "SUCCEEDED", True)
+    # spindle status (the venv's, on PATH as in an activated venv): ended as asked.
+    status = "".join(o.get("text", "") for o in out["status"] if o["output_type"] == "stream")
+    assert re.search(r"FINISHED", status) and re.search(r"\bSUCCEEDED\b", status) and "notebook finished" in status, status

@@ -237,12 +237,19 @@ public final class Main {
       yconf.setLong(YarnConfiguration.NM_MIN_PER_DISK_FREE_SPACE_MB, 0);
       yconf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, false);
       yconf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
-      // Aggregate container logs into HDFS (TFile). MiniYARNCluster points each NM's
-      // yarn.nodemanager.remote-app-log-dir at its own folder; the TFile controller's
-      // own key takes precedence, so every NM writes under one HDFS root as on a real cluster.
+      // Aggregate container logs into HDFS (TFile unless --set chose the
+      // formats). MiniYARNCluster points each NM's yarn.nodemanager.remote-app-log-dir
+      // at its own folder; the formats' own keys take precedence, so every NM
+      // writes under one HDFS root as on a real cluster.
       yconf.setBoolean(YarnConfiguration.LOG_AGGREGATION_ENABLED, true);
-      yconf.set("yarn.log-aggregation.file-formats", "TFile");
+      if (!opts.extra.containsKey("yarn.log-aggregation.file-formats")) {
+        yconf.set("yarn.log-aggregation.file-formats", "TFile");
+      }
       yconf.set("yarn.log-aggregation.TFile.remote-app-log-dir", "/tmp/logs");
+      yconf.set("yarn.log-aggregation.IFile.remote-app-log-dir", "/tmp/logs");
+      // yarn-default.xml names only TFile's class; clusters using IFile set its own.
+      yconf.set("yarn.log-aggregation.file-controller.IFile.class",
+          "org.apache.hadoop.yarn.logaggregation.filecontroller.ifile.LogAggregationIndexedFileController");
       yconf.setLong(YarnConfiguration.DEBUG_NM_DELETE_DELAY_SEC, 0);
       // Fast container stop: SIGTERM then SIGKILL after this delay.
       yconf.setLong(YarnConfiguration.NM_SLEEP_DELAY_BEFORE_SIGKILL_MS, 2000);
@@ -252,6 +259,9 @@ public final class Main {
 
       if (secure != null) {
         secure.configureYarn(yconf);
+        if (opts.https) {
+          yconf.set(YarnConfiguration.YARN_HTTP_POLICY_KEY, "HTTPS_ONLY");
+        }
       }
       yarn = new MiniYARNCluster("spindle", 1, opts.nodeManagers, 1, 1);
       yarn.init(yconf);
@@ -320,6 +330,8 @@ public final class Main {
     String dataTransferProtection;
     /** --set key=value, repeatable: extra server configuration. */
     final Map<String, String> extra = new java.util.LinkedHashMap<>();
+    /** With --secure: YARN's web servers (NodeManager logs) on HTTPS only. */
+    boolean https;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -332,6 +344,7 @@ public final class Main {
           case "--namenode-port": o.nameNodePort = Integer.parseInt(need(args, ++i, a)); break;
           case "--exit-on-stdin-eof": o.exitOnStdinEof = true; break;
           case "--secure": o.secure = true; break;
+          case "--https": o.https = true; break;
           case "--rpc-protection": o.rpcProtection = qop(need(args, ++i, a), a); break;
           case "--data-transfer-protection": o.dataTransferProtection = qop(need(args, ++i, a), a); break;
           case "--set": {
@@ -352,6 +365,9 @@ public final class Main {
       }
       if (o.confDir == null) {
         o.confDir = new File(o.workDir, "conf");
+      }
+      if (o.https && !o.secure) {
+        usage("--https needs --secure (its keystore)");
       }
       if (o.dataTransferProtection == null) {
         o.dataTransferProtection = o.rpcProtection;
@@ -376,7 +392,7 @@ public final class Main {
     static void usage(String why) {
       System.err.println("spindle-minicluster: " + why);
       System.err.println("usage: Main [--conf-dir DIR] [--work-dir DIR] [--node-managers N] [--namenode-port P] [--exit-on-stdin-eof]"
-          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q]] [--set key=value]...");
+          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q] [--https]] [--set key=value]...");
       System.exit(64);
     }
   }
