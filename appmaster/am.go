@@ -224,6 +224,7 @@ func New(c Config) *AM {
 	if sp.Client != nil {
 		add(&service{name: spec.ClientService, role: roleClient, spec: &sp.Client.Service, desired: 1})
 	}
+	am.useExternal(sp)
 	return am
 }
 
@@ -248,6 +249,7 @@ func (am *AM) Run(ctx context.Context, ln net.Listener) error {
 	am.resources = reg.GetMaximumCapability()
 	am.log.Infof("registered %s; control API on %s:%d; largest container %d MiB, %d vcores",
 		am.plan.AppID, am.host, port, am.resources.GetMemory(), am.resources.GetVirtualCores())
+	am.publishExternal(ctx)
 
 	var lifetime <-chan time.Time
 	if d := time.Duration(am.plan.Spec.Lifetime); d > 0 {

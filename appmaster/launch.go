@@ -54,13 +54,9 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		argv = am.plan.Spec.Client.Argv()
 	}
 	if s.pool != nil {
-		// Dask's worker defaults (all cores, all memory of the node) are
-		// wrong inside a container: use what YARN granted.
-		argv = append(argv, "--nthreads", itoa(s.spec.Resources.VCores),
-			"--memory-limit", fmt.Sprintf("%dMiB", s.spec.Resources.Memory.MiB()))
-		if r := s.pool.DaskResourcesArg(); r != "" {
-			argv = append(argv, "--resources", r)
-		}
+		// Threads, memory limit (what YARN granted, unless worker_options
+		// say otherwise), Dask resources, worker_options, worker_class.
+		argv = append(argv, s.pool.WorkerArgs()...)
 	}
 	cmd, err := json.Marshal(argv)
 	if err != nil {

@@ -66,6 +66,14 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 	if err := checkFits(sp, app.GetMaximumCapability()); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
+	if err := spec.CheckExternalTLS(sp, c.Kerberized()); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
+	}
+	if err := checkQueue(ctx, c.RM.QueueInfo, sp.Queue); errors.Is(err, ErrUnknownQueue) {
+		return "", fmt.Errorf("%w: %w", ErrInvalidSpec, err)
+	} else if err != nil {
+		return "", err
+	}
 	fs, err := c.FS()
 	if err != nil {
 		return "", err
@@ -235,7 +243,9 @@ func checkFits(sp *spec.Spec, max *yarnpb.ResourceProto) error {
 		}
 	}
 	check("application_master", sp.AM)
-	check("scheduler.resources", sp.Scheduler.Resources)
+	if sp.ExternalScheduler == nil { // else no scheduler container runs
+		check("scheduler.resources", sp.Scheduler.Resources)
+	}
 	for _, w := range sp.Workers {
 		check("workers["+w.Name+"].resources", w.Resources)
 	}

@@ -1,6 +1,10 @@
 package spec
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
 
 // FuzzParse: a spec file is user input; no input may panic or hang the
 // parser, and every spec it accepts asks for counts within the limits.
@@ -14,6 +18,8 @@ func FuzzParse(f *testing.F) {
 		"workers: [{instances: -1}]", "workers: [{instances: 0x7fffffffffffffff}]", "workers: [{instances: 2.5}]",
 		"max_attempts: 4294967297\nworkers: [{resources: {vcores: 1e5, gpus: 3, memory: 2147483648}}]",
 		"a: &a [x, x]\nworkers: [{args: *a}]",
+		"external_scheduler: {address: tcp://10.0.0.1:8786, dashboard_address: '[::2]:1'}\nworkers: [{}]",
+		"workers: [{worker_class: a.B, worker_options: {nthreads: 2, memory_limit: 1MiB, preload: [x], lifetime: 1h, lifetime_stagger: 1s}}]",
 	} {
 		f.Add([]byte(s))
 	}
@@ -23,6 +29,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkCounts(t, s)
+		checkExternalAndWorkerArgs(t, s)
 		out, err := s.JSON()
 		if err != nil {
 			t.Fatalf("a parsed spec must serialize: %v", err)
@@ -55,5 +62,28 @@ func checkCounts(t *testing.T, s *Spec) {
 		in("instances", int64(w.Instances), 0, MaxInstances)
 		in("worker max_restarts", int64(w.Restarts()), -1, MaxRestarts)
 		res(w.Resources)
+	}
+}
+
+// checkExternalAndWorkerArgs: an accepted external scheduler is
+// scheme://host:port with nothing a shell or a command line could read
+// otherwise, and a pool's worker flags keep nthreads within its bounds.
+func checkExternalAndWorkerArgs(t *testing.T, s *Spec) {
+	t.Helper()
+	if e := s.ExternalScheduler; e != nil {
+		for _, a := range []string{e.Address, e.DashboardAddress} {
+			if strings.ContainsAny(a, " \t\r\n$`'\"\\;&|<>(){}") {
+				t.Fatalf("accepted external scheduler address %q", a)
+			}
+		}
+	}
+	for _, w := range s.Workers {
+		args := w.WorkerArgs()
+		if args[0] != "--nthreads" {
+			t.Fatalf("worker args %q", args)
+		}
+		if n, err := strconv.Atoi(args[1]); err != nil || n < 1 || n > max(MaxWorkerThreads, MaxVCores) {
+			t.Fatalf("worker args %q: nthreads out of bounds", args)
+		}
 	}
 }

@@ -60,6 +60,9 @@ type Spec struct {
 	// scheduler is up (`spindle submit --script`); its end ends the
 	// application. nil: none.
 	Client *Client `yaml:"client" json:"client,omitempty"`
+	// ExternalScheduler, when set, is a scheduler outside the application
+	// (external.go): no scheduler container runs; scheduler: is unused.
+	ExternalScheduler *External `yaml:"external_scheduler" json:"external_scheduler,omitempty"`
 }
 
 // ClientService is the name of the script's service (logs, containers).
@@ -130,6 +133,10 @@ type Pool struct {
 	// SchedulerWait is how long a worker whose scheduler went away waits
 	// in its container for the next one; 0: the runtime's default (10m).
 	SchedulerWait Duration `yaml:"scheduler_wait" json:"scheduler_wait,omitempty"`
+	// WorkerClass and WorkerOptions are dask-yarn's worker_class and
+	// worker_options, as `dask worker` flags (worker.go).
+	WorkerClass   string         `yaml:"worker_class" json:"worker_class,omitempty"`
+	WorkerOptions *WorkerOptions `yaml:"worker_options" json:"worker_options,omitempty"`
 }
 
 // The values of a pool's on_give_up.
@@ -580,6 +587,7 @@ func (s *Spec) Validate() error {
 				bad(key+".dask_resources."+r, "needs a name without '=', ',' or spaces and a positive amount")
 			}
 		}
+		errs = append(errs, w.checkWorker(key)...)
 	}
 	if s.Client != nil {
 		if seen[ClientService] {
@@ -609,6 +617,7 @@ func (s *Spec) Validate() error {
 	if s.Keytab != "" && s.Principal == "" {
 		bad("keytab", "needs principal: the principal (user@REALM) whose key it holds")
 	}
+	errs = append(errs, s.checkExternal()...)
 	return errors.Join(errs...)
 }
 

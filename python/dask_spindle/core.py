@@ -16,7 +16,9 @@ import urllib.parse
 import urllib.request
 
 import dask.config
+import dask.utils
 import yaml
+from distributed.comm import get_address_host, unparse_host_port
 from distributed.core import Status, rpc
 from distributed.deploy import Cluster
 from distributed.security import Security
@@ -46,12 +48,9 @@ GRACE = 30
 # dask-yarn's arguments Spindle cannot honour yet, each with why. Passing
 # any of them with a value other than its default raises, naming it.
 REFUSED = {
-    "worker_class": "Spindle runs `dask worker` (a Nanny); another worker class is not supported yet",
-    "worker_options": "extra `dask worker` options are not supported yet; use a spec's workers[].args",
-    "deploy_mode": 'only deploy_mode="remote" (the scheduler in a YARN container) is supported yet',
-    "host": 'host only applies to deploy_mode="local", which is not supported yet',
-    "port": 'port only applies to deploy_mode="local", which is not supported yet',
-    "dashboard_address": 'dashboard_address only applies to deploy_mode="local", which is not supported yet',
+    "host": 'host only applies to deploy_mode="local" (the scheduler in this process)',
+    "port": 'port only applies to deploy_mode="local" (the scheduler in this process)',
+    "dashboard_address": 'dashboard_address only applies to deploy_mode="local" (the scheduler in this process)',
     "skein_client": "Spindle does not use skein",
     "loop": "an event loop of your own is not supported yet",
 }
@@ -70,6 +69,11 @@ _KEY_TO_ARG = [
     (re.compile(r"workers\[[^\]]*\]\.resources\.gpus"), "worker_gpus"),
     (re.compile(r"scheduler\.resources\.gpus"), "scheduler_gpus"),
     (re.compile(r"workers\[[^\]]*\]\.node_label"), "node_label"),
+    (re.compile(r"external_scheduler\.address"), "host"),
+    (re.compile(r"workers\[[^\]]*\]\.worker_class"), "worker_class"),
+    (re.compile(r"workers\[[^\]]*\]\.worker_options"), "worker_options"),
+    (re.compile(r"external_scheduler\.dashboard_address"), "dashboard_address"),
+    (re.compile(r"external_scheduler: "), "deploy_mode"),
 ] + [(re.compile(r"(?:^|: )" + key + r"\b"), arg) for key, arg in [
     ("environment", "environment"), ("queue", "queue"), ("tags", "tags"), ("lifetime", "lifetime"),
     ("name", "name"), ("user", "user")]]
@@ -254,7 +258,9 @@ def _security(tls):
 class YarnCluster(Cluster):
     """A Dask cluster on YARN, started by Spindle, with dask-yarn's arguments.
 
-    The scheduler runs in a YARN container (dask-yarn's deploy_mode="remote").
+    The scheduler runs in a YARN container (dask-yarn's deploy_mode="remote"),
+    or with deploy_mode="local" in this process, the application running only
+    the workers.
     Arguments Spindle cannot honour yet raise, naming them (``REFUSED``).
     """
 
@@ -288,14 +294,14 @@ class YarnCluster(Cluster):
         if dask.config.get("yarn.specification", None) is not None:
             raise NotImplementedError("Dask configuration yarn.specification: it names a skein specification, "
                                       "which Spindle does not read; use YarnCluster.from_specification with a Spindle spec")
-        given = dict(worker_class=worker_class, worker_options=worker_options, host=host, port=port,
-                     dashboard_address=dashboard_address, skein_client=skein_client, loop=loop)
+        given = dict(skein_client=skein_client, loop=loop)
+        local = _deploy_mode(deploy_mode, host, port, dashboard_address)
+        if local is None:
+            given.update(host=host, port=port, dashboard_address=dashboard_address)
         for arg, value in given.items():
             # dask-yarn's own defaults mean "nothing asked": the same as None.
             if value is not None and value not in _NEUTRAL.get(arg, ()):
                 raise NotImplementedError(f"YarnCluster({arg}={value!r}): {REFUSED[arg]}")
-        if deploy_mode not in (None, "remote"):
-            raise NotImplementedError(f"YarnCluster(deploy_mode={deploy_mode!r}): {REFUSED['deploy_mode']}")
 
         worker = {"name": "worker", "instances": 0 if n_workers is None else _whole(n_workers, "n_workers"),
                   "resources": _resources("worker", worker_vcores, worker_memory, worker_gpus)}
@@ -307,6 +313,7 @@ class YarnCluster(Cluster):
             worker["env"] = {str(k): str(v) for k, v in worker_env.items()}
         if node_label is not None:
             worker["node_label"] = str(node_label)
+        worker.update(_worker_class_and_options(worker_class, worker_options))
         scheduler = {"resources": _resources("scheduler", scheduler_vcores, scheduler_memory, scheduler_gpus)}
         spec = {"name": name or "dask", "scheduler": scheduler, "workers": [worker]}
         if environment is not None:
@@ -332,7 +339,7 @@ class YarnCluster(Cluster):
             worker_memory=worker_memory, worker_gpus=worker_gpus, worker_restarts=worker_restarts,
             scheduler_vcores=scheduler_vcores, scheduler_memory=scheduler_memory,
             scheduler_gpus=scheduler_gpus, name=name, queue=queue, user=user, lifetime=lifetime,
-            node_label=node_label).items() if v is not None}, asynchronous=bool(asynchronous))
+            node_label=node_label).items() if v is not None}, asynchronous=bool(asynchronous), local=local)
 
     @classmethod
     def from_specification(cls, spec, asynchronous=False):
@@ -347,9 +354,10 @@ class YarnCluster(Cluster):
         self._start_from(spec, {}, asynchronous=bool(asynchronous))
         return self
 
-    def _start_from(self, spec, given, asynchronous=False):
+    def _start_from(self, spec, given, asynchronous=False, local=None):
         name = spec.get("name") if isinstance(spec, dict) else None
-        self._init_common(name or None, asynchronous, locate=lambda: self._submit(spec), owned=True)
+        locate = (lambda: self._submit(spec)) if local is None else (lambda: self._submit_local(spec, local))
+        self._init_common(name or None, asynchronous, locate=locate, owned=True)
         # The arguments behind the spec, to name them in errors.
         self._given = given
         for w in (spec.get("workers") or []) if isinstance(spec, dict) else []:
@@ -405,6 +413,7 @@ class YarnCluster(Cluster):
         except BaseException:
             # Nothing runs: no "unclosed cluster" warning for this object.
             self.status = Status.closed
+            await self._close_local_scheduler()
             raise
         if self.security is None and self._scheduler_address.startswith("tls://"):
             # Inside a TLS application (from_current): the runtime set Dask's
@@ -425,6 +434,7 @@ class YarnCluster(Cluster):
                     await self._stop_app()
                 except Exception as e:
                     logger.warning("could not stop %s after its scheduler was unreachable: %s", self.app_id, e)
+            await self._close_local_scheduler()
             raise
 
     @classmethod
@@ -712,6 +722,7 @@ class YarnCluster(Cluster):
         await super()._close()
         if self._stop_on_close:
             await self._stop_app()
+        await self._close_local_scheduler()
 
     def close(self, timeout=None):
         """Disconnects and stops the application (spindle stop --wait);
@@ -735,3 +746,156 @@ class YarnCluster(Cluster):
         # Asked for explicitly: also inside the application (from_current).
         self._stop_on_close = True
         return self.close()
+
+    # deploy_mode="local": the scheduler in this process, the workers in
+    # the application (its spec's external_scheduler).
+
+    async def _submit_local(self, spec, local):
+        spec["external_scheduler"] = await self._start_local_scheduler(**local)
+        await self._submit(spec)
+
+    async def _start_local_scheduler(self, host, port, dashboard_address):
+        """Starts a Dask scheduler on this cluster's event loop, listening as
+        dask-yarn's does (host 0.0.0.0: every interface, advertised under
+        this machine's IP address), and returns the spec's external_scheduler."""
+        from distributed import Scheduler
+
+        routes = list(dask.config.get("distributed.scheduler.http.routes", []))
+        if SCHEDULER_API_ROUTE not in routes:
+            # The workers' runtimes and the AM use the scheduler's REST API.
+            routes.append(SCHEDULER_API_ROUTE)
+        with dask.config.set({"distributed.scheduler.http.routes": routes}):
+            self._local_scheduler = sched = await Scheduler(host=host, port=port, dashboard_address=dashboard_address)
+        http_host = sched.http_server.address
+        if http_host in ("", "0.0.0.0", "::"):
+            # Listening on every interface: workers reach it where they reach the scheduler.
+            http_host = get_address_host(sched.address)
+        return {"address": sched.address, "dashboard_address": unparse_host_port(http_host, sched.http_server.port)}
+
+    async def _close_local_scheduler(self):
+        sched = getattr(self, "_local_scheduler", None)
+        if sched is not None:
+            self._local_scheduler = None
+            await sched.close()
+
+
+# The scheduler's REST API route (Spindle's runtime enables it in the
+# schedulers it starts; a local one needs it too).
+SCHEDULER_API_ROUTE = "distributed.http.scheduler.api"
+
+
+def _deploy_mode(deploy_mode, host, port, dashboard_address):
+    """None for deploy_mode "remote" (the default); for "local", the local
+    scheduler's host, port and dashboard_address with dask-yarn's defaults."""
+    if deploy_mode in (None, "remote"):
+        return None
+    if deploy_mode != "local":
+        raise ValueError(f"deploy_mode: {deploy_mode!r}: want 'remote' or 'local'")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535):
+        raise ValueError(f"port: {port!r}: want a port number from 0 (any free port) to 65535")
+    for arg, value in (("host", host), ("dashboard_address", dashboard_address)):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{arg}: {value!r}: want a string")
+    return {"host": host or "0.0.0.0", "port": port or 0,
+            "dashboard_address": ":0" if dashboard_address is None else dashboard_address}
+
+
+# worker_options that `dask worker` takes as flags: Spindle passes these
+# (its spec's workers[].worker_options), each value checked and converted
+# to the form the spec takes.
+def _seconds(value, key):
+    try:
+        return f"{dask.utils.parse_timedelta(value, default='seconds')}s"
+    except (TypeError, ValueError):
+        raise ValueError(f"{key}: {value!r}: want seconds or a duration such as '90s' or '1 hour'") from None
+
+
+def _bool(value, key):
+    if not isinstance(value, bool):
+        raise ValueError(f"{key}: {value!r}: want True or False")
+    return value
+
+
+def _memory_limit(value, key):
+    if isinstance(value, float) and not isinstance(value, bool):
+        raise ValueError(f"{key}: {value!r}: a fraction of the node's memory is not the container's; give bytes or a size such as '2GiB'")
+    try:
+        n = dask.utils.parse_bytes(value) if isinstance(value, str) else _whole(value, key)
+    except ValueError as e:
+        raise ValueError(f"{key}: {value!r}: {e}") from None
+    if n <= 0:
+        raise ValueError(f"{key}: {value!r}: 0 (no limit) is not possible in a YARN container: give a size")
+    return f"{n}B"
+
+
+def _resources_option(value, key):
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                                              for k, v in value.items()):
+        raise ValueError(f"{key}: {value!r}: want a dict of resource names to amounts, such as {{'GPU': 1}}")
+    return dict(value)
+
+
+def _preload(value, key):
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key}: {value!r}: want a module name or file path, or a list of them")
+    return list(value)
+
+
+WORKER_OPTIONS = {
+    "nthreads": lambda v, k: _whole(v, k, 1),
+    "memory_limit": _memory_limit,
+    "resources": _resources_option,
+    "local_directory": lambda v, k: str(v),
+    "death_timeout": _seconds,
+    "lifetime": _seconds,
+    "lifetime_stagger": _seconds,
+    "lifetime_restart": _bool,
+    "dashboard": _bool,
+    "preload": _preload,
+}
+
+# Worker arguments Spindle sets itself, each with why.
+WORKER_OPTIONS_REFUSED = {
+    "name": "Spindle names each worker after its YARN container, to find it in the scheduler",
+    "host": "a worker listens on its NodeManager's host, which Spindle sets",
+    "contact_address": "a worker is reached on its NodeManager's host, which Spindle sets",
+    "listen_address": "a worker listens on its NodeManager's host, which Spindle sets",
+    "interface": "a worker listens on its NodeManager's host, which Spindle sets",
+    "dashboard_address": "Spindle gives each worker's dashboard a free port on its host",
+    "scheduler_ip": "the scheduler is the application's",
+    "scheduler_port": "the scheduler is the application's",
+    "scheduler_file": "the scheduler is the application's",
+    "nworkers": "one worker runs per container: use n_workers",
+    "n_workers": "one worker runs per container: use n_workers",
+}
+
+
+def _worker_class_and_options(worker_class, worker_options):
+    """A pool's worker_class and worker_options for the spec: dask-yarn's
+    Nanny default is no option; an option that is no `dask worker` flag
+    Spindle passes raises NotImplementedError naming it."""
+    out = {}
+    if worker_class is not None and worker_class not in _NEUTRAL["worker_class"]:
+        if not isinstance(worker_class, str):
+            raise ValueError(f"worker_class: {worker_class!r}: want the class's dotted name, such as 'distributed.Worker'")
+        out["worker_class"] = worker_class
+    if worker_options is None:
+        return out
+    if not isinstance(worker_options, dict):
+        raise ValueError(f"worker_options: {worker_options!r}: want a dict of Worker arguments")
+    opts = {}
+    for name, value in worker_options.items():
+        key = f"worker_options[{name!r}]"
+        if name in WORKER_OPTIONS_REFUSED:
+            raise NotImplementedError(f"{key}: {WORKER_OPTIONS_REFUSED[name]}")
+        if name not in WORKER_OPTIONS:
+            raise NotImplementedError(f"{key}: not a `dask worker` option Spindle passes; it passes {', '.join(WORKER_OPTIONS)}")
+        if value is None:
+            continue
+        if name == "memory_limit" and value == "auto":
+            continue  # Spindle's default: the container's memory
+        opts[name] = WORKER_OPTIONS[name](value, key)
+    if opts:
+        out["worker_options"] = opts
+    return out

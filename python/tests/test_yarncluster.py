@@ -41,9 +41,6 @@ def test_uses_the_wheels_binary():
 
 
 @pytest.mark.parametrize("kwargs, named", [
-    (dict(deploy_mode="local"), "deploy_mode"),
-    (dict(worker_class="distributed.Worker"), "worker_class"),
-    (dict(worker_options={"nthreads": 2}), "worker_options"),
     (dict(loop=object()), "loop"),
     (dict(port=8786), "port"),
 ])
@@ -53,8 +50,8 @@ def test_unsupported_argument_is_refused_by_name(kwargs, named):
 
 
 def test_configuration_is_read_under_dask_yarns_keys():
-    with dask.config.set({"yarn.worker.worker_class": "distributed.Worker"}):
-        with pytest.raises(NotImplementedError, match="worker_class"):
+    with dask.config.set({"yarn.worker.worker_options": {"name": "w"}}):
+        with pytest.raises(NotImplementedError, match="worker_options"):
             YarnCluster(**SMALL)
     with dask.config.set({"yarn.specification": "spec.yaml"}):
         with pytest.raises(NotImplementedError, match="yarn.specification"):
