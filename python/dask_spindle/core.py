@@ -696,8 +696,19 @@ class YarnCluster(Cluster):
         return out
 
     def status_report(self):
-        """The application report, as ``spindle status --json`` gives it. Awaitable when asynchronous."""
+        """The application report, as ``spindle status --json`` gives it,
+        also after close() or shutdown(). Awaitable when asynchronous."""
+        if not self.asynchronous and self._loop_closed():
+            # Closed: the event loop is gone, the CLI is not.
+            proc = _check(_run(["status", self.app_id, "--json"]), f"status {self.app_id}")
+            return json.loads(proc.stdout)
         return self.sync(self._status_report)
+
+    def _loop_closed(self):
+        try:
+            return self.loop.asyncio_loop.is_closed()
+        except (AttributeError, RuntimeError):
+            return True
 
     async def _status_report(self):
         return json.loads(_check(await _arun(["status", self.app_id, "--json"]), f"status {self.app_id}").stdout)
