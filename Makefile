@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/spindle-yarn/spindle/cli.Version=$(VERSION)
 MINICLUSTER := integration/minicluster
 
-.PHONY: bench-submit demo all build test unit vet fuzz bench generate minicluster dev-cluster clean
+.PHONY: bench-submit demo all build test unit vet fuzz bench generate minicluster dev-cluster dev-cluster-secure clean
 
 all: build
 
@@ -77,6 +77,15 @@ generate:
 dev-cluster: minicluster
 	$(GO) build -o bin/dev-cluster ./integration/cmd/dev-cluster
 	bin/dev-cluster
+
+# The same, Kerberized (a KDC, keytabs, a ticket cache for you); prints
+# `export HADOOP_CONF_DIR=... KRB5_CONFIG=... KRB5CCNAME=...`.
+# RPC_PROTECTION=privacy encrypts RPC and DataNode transfers; HTTPS=1 serves
+# YARN's web (NodeManager logs) over HTTPS only.
+RPC_PROTECTION ?= authentication
+dev-cluster-secure: minicluster
+	$(GO) build -o bin/dev-cluster ./integration/cmd/dev-cluster
+	bin/dev-cluster --secure --rpc-protection $(RPC_PROTECTION) $(if $(HTTPS),--https)
 
 clean:
 	rm -rf bin dist $(MINICLUSTER)/target

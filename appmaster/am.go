@@ -143,9 +143,12 @@ type AM struct {
 	fs     *hdfs.Client
 	secret []byte
 	// tls is the Dask cluster's TLS material; nil: TLS is off.
-	tls  *dasktls.Bundle
-	host string // this node, as the RM and containers see it
-	log  logrus.FieldLogger
+	tls    *dasktls.Bundle
+	host   string // this node, as the RM and containers see it
+	log    logrus.FieldLogger
+	tokens *Tokens
+	// tokenPoll: see Config.TokenPoll.
+	tokenPoll time.Duration
 	// controlAddr is host:port of the control API.
 	controlAddr string
 
@@ -191,12 +194,17 @@ type Config struct {
 	TLS    *dasktls.Bundle // nil: the Dask cluster runs without TLS
 	Host   string
 	Log    logrus.FieldLogger
+	// Tokens go to every container launched; nil: none but the secret.
+	Tokens *Tokens
+	// TokenPoll, when positive, is how often containers fetch refreshed
+	// tokens (see Refresher).
+	TokenPoll time.Duration
 }
 
 // New prepares an AM; Run registers and runs it.
 func New(c Config) *AM {
 	am := &AM{
-		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, tls: c.TLS, host: c.Host, log: c.Log,
+		plan: c.Plan, hadoop: c.Hadoop, amrm: c.AMRM, nms: c.NMs, fs: c.FS, secret: c.Secret, tls: c.TLS, host: c.Host, log: c.Log, tokens: c.Tokens, tokenPoll: c.TokenPoll,
 		byReqID: map[int64]*service{}, containers: map[string]*container{}, wake: make(chan struct{}, 1),
 	}
 	sp := c.Plan.Spec

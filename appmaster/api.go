@@ -190,6 +190,12 @@ func (am *AM) controlServer() *http.Server {
 		am.mu.Unlock()
 		reply(w, s)
 	})
+	// The containers' delegation tokens, refreshed by a keytab login: each
+	// container's runtime polls this and rewrites its token file.
+	mux.HandleFunc("GET /v1/tokens", func(w http.ResponseWriter, r *http.Request) {
+		creds, serial := am.tokens.Container(am.secret)
+		reply(w, rt.TokensReply{Serial: serial, Credentials: creds.ContainerTokens()})
+	})
 	mux.HandleFunc("POST /v1/containers/{id}/ready", func(w http.ResponseWriter, r *http.Request) {
 		var req ReadyRequest
 		if !decode(w, r, &req) {

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spindle-yarn/spindle/dasktls"
-	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
+	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -75,6 +75,10 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		// its launch script without escaping them.
 		rt.EnvCommand:   base64.StdEncoding.EncodeToString(cmd),
 		rt.EnvStopGrace: rt.DefaultStopGrace.String(),
+		rt.EnvAMExpiry:  amExpiry(am.hadoop).String(),
+	}
+	if am.tokenPoll > 0 {
+		env[rt.EnvTokenPoll] = am.tokenPoll.String()
 	}
 	if am.plan.Environment != nil {
 		env[rt.EnvEnvDir] = EnvLink
@@ -101,8 +105,7 @@ func (am *AM) launchContext(s *service) (*yarnpb.ContainerLaunchContextProto, er
 		return nil, err
 	}
 
-	creds := credentials.New()
-	creds.AddSecret(SecretAlias, am.secret)
+	creds, _ := am.tokens.Container(am.secret)
 	if am.tls != nil {
 		// Each container gets its own role's pair only (roles are named
 		// as Dask's TLS roles: scheduler, worker, client).
@@ -148,4 +151,19 @@ func LocalResource(name string, r Resource) (*yarnpb.LocalResourceProto, error) 
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return r.Proto()
+}
+
+// amExpiry is the cluster's AM liveness expiry: after it the ResourceManager
+// counts a silent AM as dead, so a container that has not reached its AM
+// for as long is an orphan and stops itself (container.ErrAMGone). Bounded
+// to what the runtime accepts; unreadable means YARN's default.
+func amExpiry(c *conf.Config) time.Duration {
+	if c == nil {
+		return rt.DefaultAMExpiry
+	}
+	d, err := c.GetDuration("yarn.am.liveness-monitor.expiry-interval-ms", rt.DefaultAMExpiry, time.Millisecond)
+	if err != nil {
+		return rt.DefaultAMExpiry
+	}
+	return max(rt.MinAMExpiry, min(d, rt.MaxAMExpiry))
 }

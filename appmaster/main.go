@@ -8,9 +8,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
+	rt "github.com/spindle-yarn/spindle/container"
 	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
@@ -34,6 +36,9 @@ func Main(log *logrus.Logger) error {
 	hconf, err := conf.Load(wd)
 	if err != nil {
 		return fmt.Errorf("the Hadoop configuration shipped with the application: %w", err)
+	}
+	if err := rt.RestrictTokenFile(os.Getenv("HADOOP_TOKEN_FILE_LOCATION")); err != nil {
+		log.Warnf("the token file stays readable by others than its user: %v", err)
 	}
 	creds, err := credentials.ReadFile(os.Getenv("HADOOP_TOKEN_FILE_LOCATION"))
 	if err != nil {
@@ -65,7 +70,27 @@ func Main(log *logrus.Logger) error {
 		return err
 	}
 	defer nms.Close()
-	fs, err := hadooprpc.NewHDFS(hconf, hadooprpc.Options{User: plan.User})
+	tokens, err := NewTokens(ctx, hconf, creds)
+	if err != nil {
+		return err
+	}
+	var tokenPoll time.Duration
+	if kt, ok := creds.Secret(KeytabAlias); ok && plan.Principal != "" {
+		r := &Refresher{Hadoop: hconf, Tokens: tokens, Principal: plan.Principal, Keytab: kt, Log: log.WithField("app", plan.AppID)}
+		// Fetched now, before any container starts, to learn the tokens'
+		// lifetime and so how often the containers must ask for new ones.
+		next, err := r.Refresh(ctx)
+		if err != nil {
+			return fmt.Errorf("obtain delegation tokens as %s with the keytab the application was submitted with: %w", plan.Principal, err)
+		}
+		tokenPoll = TokenPoll(time.Until(next))
+		go r.Run(ctx, next)
+	}
+	fsOpts := hadooprpc.Options{User: plan.User}
+	if hadooprpc.Kerberized(hconf) {
+		fsOpts.HDFSToken = tokens.HDFS
+	}
+	fs, err := hadooprpc.NewHDFS(hconf, fsOpts)
 	if err != nil {
 		return err
 	}
@@ -74,7 +99,7 @@ func Main(log *logrus.Logger) error {
 	if err != nil {
 		return fmt.Errorf("control API: %w", err)
 	}
-	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, TLS: tlsBundle, Host: host,
+	am := New(Config{Plan: plan, Hadoop: hconf, AMRM: amrm, NMs: nms, FS: fs, Secret: secret, TLS: tlsBundle, Host: host, Tokens: tokens, TokenPoll: tokenPoll,
 		Log: log.WithField("app", plan.AppID)})
 	return am.Run(ctx, ln)
 }

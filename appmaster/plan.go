@@ -37,6 +37,9 @@ type Plan struct {
 	Environment *Resource `json:"environment,omitempty"`
 	// Files are each service's extra files by link name.
 	Files map[string]map[string]Resource `json:"files,omitempty"`
+	// Principal, with a keytab in the AM's credentials (KeytabAlias), is
+	// what the AM logs in as to refresh the delegation tokens.
+	Principal string `json:"principal,omitempty"`
 }
 
 // Resource is an HDFS file YARN localizes into a container.

@@ -41,13 +41,14 @@ func clientTLS(c *client.Client, appID, address string) (*dasktls.Files, error) 
 // shellEnv is `spindle address --env`: the scheduler's address and Dask's
 // TLS settings (file paths) as shell exports, so that a plain Client() or
 // `dask worker` in that shell connects. The client's pair also serves as
-// a worker's, for workers started by hand. Dask TLS variables that do not
-// apply (a plain scheduler) are unset, so that a shell used for a TLS
-// application before does not carry them over.
+// a worker's, for workers started by hand. For a plain scheduler Dask's
+// TLS variables are unset, so that a shell used for a TLS application
+// before does not carry them over.
 func shellEnv(address string, f *dasktls.Files) string {
 	vars := map[string]string{"DASK_SCHEDULER_ADDRESS": address}
 	if f != nil {
 		maps.Copy(vars, dasktls.Env(*f, dasktls.Client, dasktls.Worker))
+		return dasktls.Exports(vars, nil)
 	}
 	return dasktls.Exports(vars, dasktls.EnvNames())
 }
@@ -114,9 +115,11 @@ address (yet), 6 when --timeout passes first.`,
 						return err
 					}
 				}
-				tls, err := clientTLS(c, id, sf.Address)
-				if err != nil {
-					return err
+				var tls *dasktls.Files
+				if shell || f.json { // the bare address needs no key
+					if tls, err = clientTLS(c, id, sf.Address); err != nil {
+						return err
+					}
 				}
 				if shell {
 					_, err = fmt.Fprint(e.stdout, shellEnv(sf.Address, tls))

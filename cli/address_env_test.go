@@ -13,6 +13,7 @@ import (
 
 	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/discovery"
+	"github.com/spindle-yarn/spindle/hadooprpc"
 )
 
 // evalEnv evals script in sh and returns the variables named, as set
@@ -47,15 +48,13 @@ func TestShellEnv(t *testing.T) {
 	names := append([]string{"DASK_SCHEDULER_ADDRESS"}, dasktls.EnvNames()...)
 	got := evalEnv(t, shellEnv("tls://10.0.0.1:4000", &f), names...)
 	want := map[string]string{
-		"DASK_SCHEDULER_ADDRESS":                       "tls://10.0.0.1:4000",
-		"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION":   "True",
-		"DASK_DISTRIBUTED__COMM__TLS__CA_FILE":         f.CA,
-		"DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT":    f.Cert,
-		"DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY":     f.Key,
-		"DASK_DISTRIBUTED__COMM__TLS__WORKER__CERT":    f.Cert,
-		"DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY":     f.Key,
-		"DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__CERT": "<unset>",
-		"DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__KEY":  "<unset>",
+		"DASK_SCHEDULER_ADDRESS":                     "tls://10.0.0.1:4000",
+		"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True",
+		"DASK_DISTRIBUTED__COMM__TLS__CA_FILE":       f.CA,
+		"DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT":  f.Cert,
+		"DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY":   f.Key,
+		"DASK_DISTRIBUTED__COMM__TLS__WORKER__CERT":  f.Cert,
+		"DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY":   f.Key,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -93,6 +92,10 @@ func TestAddressEnvFetchesTheClientKey(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = fs.RemoveAll(path.Dir(p)) })
 
+	// The bare address needs no key.
+	if out, _ := mustRun(t, ExitOK, "address", id); out != "tls://node1:40123\n" {
+		t.Fatalf("address: %q", out)
+	}
 	// Without the key anywhere: an error naming both places, no exports.
 	code, out, errOut := run("address", id, "--env")
 	if code == ExitOK || out != "" || !strings.Contains(errOut, filepath.Join(home, "apps", id)) || !strings.Contains(errOut, "staging") {
@@ -114,7 +117,8 @@ func TestAddressEnvFetchesTheClientKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.Write(body)
-		if err := w.Close(); err != nil {
+		// CloseHDFSFile retries the NameNode's "replication in progress".
+		if err := hadooprpc.CloseHDFSFile(context.Background(), w); err != nil {
 			t.Fatal(err)
 		}
 	}

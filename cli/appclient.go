@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,11 +29,13 @@ type appFlags struct {
 	json    bool
 	// user acts as this user (SIMPLE authentication), e.g. a spec's user.
 	user string
+	krb  kerberosFlags
 }
 
 func (f *appFlags) register(cmd *cobra.Command, timeout time.Duration) {
 	cmd.Flags().DurationVar(&f.timeout, "timeout", timeout, "give up after this long, including any waiting (e.g. 30s, 5m)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON on stdout")
+	f.krb.register(cmd)
 }
 
 // withClient runs fn with a Spindle client under the --timeout deadline and
@@ -47,17 +48,26 @@ func (f *appFlags) withClient(cmd *cobra.Command, e *env, what string, fn func(c
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}
-	if f.user != "" && strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") {
-		return withCode(ExitUsage, fmt.Errorf("%s: user %q: acting as another user (proxy users) under Kerberos is not supported yet; remove `user` from the spec", what, f.user))
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	ctx, auth, err := f.krb.auth(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	c, err := client.New(cfg, hadooprpc.Options{User: f.user})
+	if f.user != "" {
+		auth.User = f.user
+		if hadooprpc.Kerberized(cfg) {
+			// Hadoop's doAs: the principal asks to act as f.user, and the
+			// cluster's hadoop.proxyuser.* settings decide.
+			auth.ProxyUser = f.user
+		}
+	}
+	c, err := client.New(cfg, auth)
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}
 	defer c.Close()
 	c.Progress = e.stderr
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	defer cancel()
 	c.Context = ctx // HDFS calls end with it too
 	return appError(what, timedOut(ctx, what, f.timeout, fn(ctx, c)))
 }
@@ -84,6 +94,8 @@ func appError(what string, err error) error {
 		return nil
 	case errors.As(err, &ce):
 		return err
+	case errors.Is(err, hadooprpc.ErrKerberos):
+		return withCode(ExitAuth, fmt.Errorf("%s: %w", what, err))
 	case errors.As(err, &intr):
 		return withCode(ExitInterrupted, err)
 	case errors.As(err, &ended):

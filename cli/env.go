@@ -109,7 +109,7 @@ func newEnvLsCmd(e *env) *cobra.Command {
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var entries []envpack.Entry
-			err := withEnvCache(cmd, rf.timeout, "list the environment cache", func(ctx context.Context, c *envpack.Cache) (err error) {
+			err := withEnvCache(cmd, &rf, "list the environment cache", func(ctx context.Context, c *envpack.Cache) (err error) {
 				entries, err = c.List(ctx)
 				return err
 			})
@@ -143,7 +143,7 @@ func newEnvRmCmd(e *env) *cobra.Command {
 		Short: "Remove packed environments from the HDFS cache (by hash prefix, as `env ls` shows)",
 		Args:  usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withEnvCache(cmd, rf.timeout, "remove from the environment cache", func(ctx context.Context, c *envpack.Cache) error {
+			return withEnvCache(cmd, &rf, "remove from the environment cache", func(ctx context.Context, c *envpack.Cache) error {
 				var errs []error
 				for _, h := range args {
 					en, err := c.Remove(ctx, h)
@@ -165,7 +165,8 @@ func newEnvRmCmd(e *env) *cobra.Command {
 // user HADOOP_USER_NAME or the login user, and runs fn with that user's
 // environment cache, all under the --timeout deadline: a NameNode that does
 // not answer in time ends the command with exit 6.
-func withEnvCache(cmd *cobra.Command, timeout time.Duration, what string, fn func(context.Context, *envpack.Cache) error) error {
+func withEnvCache(cmd *cobra.Command, rf *rmFlags, what string, fn func(context.Context, *envpack.Cache) error) error {
+	timeout := rf.timeout
 	if timeout <= 0 {
 		return withCode(ExitUsage, fmt.Errorf("--timeout must be positive, got %s", timeout))
 	}
@@ -175,7 +176,11 @@ func withEnvCache(cmd *cobra.Command, timeout time.Duration, what string, fn fun
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
-	fs, err := hadooprpc.NewHDFSContext(ctx, cfg, hadooprpc.Options{})
+	ctx, auth, err := rf.krb.authTo(ctx, cfg, hadooprpc.NameNodePrincipal)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	fs, err := hadooprpc.NewHDFSContext(ctx, cfg, auth)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return timedOut(ctx, what, timeout, fmt.Errorf("connecting to HDFS: %w", err))

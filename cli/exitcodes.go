@@ -34,6 +34,11 @@ const (
 	// master or the ResourceManager knows of whose logs were not printed
 	// (its NodeManager unreachable, not serving it). stderr names each.
 	ExitLogsIncomplete = 9
+	// ExitAuth: no usable Kerberos credentials: no ticket cache (run
+	// kinit), an expired ticket, a keytab or principal the KDC refuses, a
+	// KDC that does not answer, or a server whose principal is not the one
+	// the configuration names. Nothing was submitted or changed.
+	ExitAuth = 10
 )
 
 // codedError carries an exit code out of a command.
@@ -68,6 +73,8 @@ func exitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &ce):
 		return ce.code
+	case errors.Is(err, hadooprpc.ErrKerberos):
+		return ExitAuth
 	case errors.Is(err, hadooprpc.ErrApplicationNotFound):
 		return ExitNotFound
 	case errors.Is(err, hadooprpc.ErrUnavailable):

@@ -142,7 +142,7 @@ func tidyReports(ctx context.Context, e *env, reps ...*yarnpb.ApplicationReportP
 	if err != nil {
 		return
 	}
-	c, err := client.New(cfg, hadooprpc.Options{})
+	c, err := client.New(cfg, authFrom(ctx))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "warning: cleaning up after ended applications: %v\n", err)
 		return

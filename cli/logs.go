@@ -29,8 +29,10 @@ type logsFlags struct {
 	services   []string
 	files      []string
 	tail       int
+	size, head int64
 	follow     bool
 	interval   time.Duration
+	krb        kerberosFlags
 }
 
 func newLogsCmd(e *env) *cobra.Command {
@@ -55,8 +57,11 @@ Exits 9 after printing what it could when some logs are missing (stderr says whi
 	fl.StringSliceVar(&f.services, "service", nil, "only containers of these services: scheduler, a worker pool's name, client (a --script), appmaster")
 	fl.StringSliceVar(&f.files, "file", nil, "only these log files, e.g. stderr (repeatable, or comma-separated)")
 	fl.IntVar(&f.tail, "tail", 0, "only the last N lines of each file (0: all)")
+	fl.Int64Var(&f.size, "size", 0, "as yarn logs -size: only the first N bytes of each file, or with -N the last N (0: all)")
+	fl.Int64Var(&f.head, "head", 0, "only the first N bytes of each file (same as --size N)")
 	fl.BoolVarP(&f.follow, "follow", "f", false, "while the application runs, keep printing what its containers append until it ends")
 	fl.DurationVar(&f.interval, "interval", 2*time.Second, "with --follow, how often to poll the NodeManagers")
+	f.krb.register(cmd)
 	_ = fl.MarkHidden("interval")
 	return cmd
 }
@@ -64,6 +69,21 @@ Exits 9 after printing what it could when some logs are missing (stderr says whi
 func (f *logsFlags) run(cmd *cobra.Command, e *env, arg string) error {
 	if f.tail < 0 {
 		return withCode(ExitUsage, fmt.Errorf("--tail must be 0 or more, got %d", f.tail))
+	}
+	if f.head < 0 {
+		return withCode(ExitUsage, fmt.Errorf("--head must be 0 or more, got %d (--size -N gives the last N bytes)", f.head))
+	}
+	set := 0
+	for _, v := range []bool{f.tail != 0, f.size != 0, f.head != 0} {
+		if v {
+			set++
+		}
+	}
+	if set > 1 {
+		return withCode(ExitUsage, fmt.Errorf("--tail (lines), --size and --head (bytes) exclude each other: give one"))
+	}
+	if f.head != 0 {
+		f.size = f.head
 	}
 	if f.interval <= 0 {
 		return withCode(ExitUsage, fmt.Errorf("--interval must be positive"))
@@ -87,22 +107,38 @@ func (f *logsFlags) run(cmd *cobra.Command, e *env, arg string) error {
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}
-	c, err := client.New(cfg, hadooprpc.Options{})
-	if err != nil {
-		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
-	}
-	defer c.Close()
 	ctx := cmd.Context()
 	if bounded {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
+	// Logging in is bounded by --timeout even with --follow.
+	login := f.timeout
+	if login <= 0 {
+		login = defaultTimeout
+	}
+	lctx, lcancel := context.WithTimeout(ctx, login)
+	defer lcancel()
+	_, auth, err := f.krb.auth(lctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	ctx = context.WithValue(ctx, authKey{}, auth)
+	hc, err := webClient(cfg, auth, 30*time.Second)
+	if err != nil {
+		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
+	}
+	c, err := client.New(cfg, auth)
+	if err != nil {
+		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
+	}
+	defer c.Close()
 	c.Context = ctx // HDFS calls end with it too
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	r := &logsRun{f: f, e: e, c: c, cfg: cfg, id: id, appID: appID, out: out, bounded: bounded,
-		http: &http.Client{Timeout: 30 * time.Second}}
+		http: hc}
 	err = r.run(ctx)
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = ferr
@@ -165,7 +201,7 @@ func (r *logsRun) run(ctx context.Context) error {
 
 func (r *logsRun) printer(services map[string]string) *logs.Printer {
 	return &logs.Printer{W: r.out, Services: services, Filter: logs.Filter{
-		Containers: r.f.containers, Services: r.f.services, Files: r.f.files, Tail: r.f.tail}}
+		Containers: r.f.containers, Services: r.f.services, Files: r.f.files, Tail: r.f.tail, Size: r.f.size}}
 }
 
 func (r *logsRun) warn(format string, a ...any) {

@@ -72,6 +72,10 @@ func TestLogsUsageErrors(t *testing.T) {
 		{"logs"},
 		{"logs", "not-an-app"},
 		{"logs", "application_1_0001", "--tail", "-1"},
+		{"logs", "application_1_0001", "--head", "-1"},
+		{"logs", "application_1_0001", "--tail", "2", "--size", "-10"},
+		{"logs", "application_1_0001", "--head", "2", "--size", "10"},
+		{"logs", "application_1_0001", "--size", "x"},
 		{"logs", "application_1_0001", "--container", "c1"},
 		{"logs", "application_1_0001", "--timeout", "0s"},
 	} {

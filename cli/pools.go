@@ -118,7 +118,7 @@ func askAM(ctx context.Context, appID string, rep *yarnpb.ApplicationReportProto
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(cfg, hadooprpc.Options{})
+	c, err := client.New(cfg, authFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

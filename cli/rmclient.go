@@ -22,11 +22,13 @@ const defaultTimeout = 30 * time.Second
 // rmFlags are the flags of every command that talks to the ResourceManager.
 type rmFlags struct {
 	timeout time.Duration
+	krb     kerberosFlags
 }
 
 func (f *rmFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&f.timeout, "timeout", defaultTimeout,
 		"give up after this long, including any waiting (e.g. 10s, 2m)")
+	f.krb.register(cmd)
 }
 
 // withRM loads the Hadoop configuration from HADOOP_CONF_DIR/YARN_CONF_DIR,
@@ -40,13 +42,17 @@ func (f *rmFlags) withRM(cmd *cobra.Command, what string, fn func(context.Contex
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
 	}
-	rm, err := hadooprpc.NewResourceManager(cfg, hadooprpc.Options{})
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	ctx, auth, err := f.krb.auth(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	rm, err := hadooprpc.NewResourceManager(cfg, auth)
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: configuring the ResourceManager client from %s: %w", what, confDirs(), err))
 	}
 	defer rm.Close()
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	defer cancel()
 	return f.describe(ctx, what, rm, fn(ctx, rm))
 }
 
@@ -59,6 +65,8 @@ func (f *rmFlags) describe(ctx context.Context, what string, rm *hadooprpc.Resou
 		return nil
 	case errors.As(err, &ce):
 		return err
+	case errors.Is(err, hadooprpc.ErrKerberos):
+		return withCode(ExitAuth, fmt.Errorf("%s: %w", what, err))
 	case errors.Is(err, hadooprpc.ErrUnavailable):
 		return withCode(ExitUnavailable, fmt.Errorf("%s: cannot reach the ResourceManager at %s (check that YARN is running and that %s holds this cluster's configuration): %w",
 			what, strings.Join(rm.Addresses(), ", "), confDirs(), err))

@@ -90,6 +90,9 @@ byte for byte: spindle submit --script job.py -- --input data.csv`,
 				return withCode(ExitUsage, err)
 			}
 			f.user = sp.User
+			if !fl.Changed("principal") && !fl.Changed("keytab") {
+				f.krb.principal, f.krb.keytab = sp.Principal, sp.Keytab
+			}
 			return f.withClient(cmd, e, "submit", func(ctx context.Context, c *client.Client) error {
 				id, err := c.Submit(ctx, sp, client.SubmitOptions{Binary: o.binary})
 				if err != nil {

@@ -37,6 +37,9 @@ type Client struct {
 	Progress io.Writer
 	// Home holds each application's control secret (~/.spindle).
 	Home string
+	// Auth is how the client authenticates (Kerberos login, proxy user);
+	// submissions fetch delegation tokens with it.
+	Auth hadooprpc.Options
 	// Context bounds the HDFS connection FS makes: its calls fail once
 	// Context ends (nil: never). The HDFS client takes no context per call.
 	Context context.Context
@@ -69,7 +72,7 @@ func New(cfg *conf.Config, opts hadooprpc.Options) (*Client, error) {
 		}
 		home = filepath.Join(h, ".spindle")
 	}
-	return &Client{Hadoop: cfg, RM: rm, User: user, Home: home}, nil
+	return &Client{Hadoop: cfg, RM: rm, User: user, Home: home, Auth: opts}, nil
 }
 
 // Close closes the connections.
@@ -93,7 +96,9 @@ func (c *Client) FS() (*hdfs.Client, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	fs, err := hadooprpc.NewHDFSContext(ctx, c.Hadoop, hadooprpc.Options{User: c.User})
+	o := c.Auth
+	o.User = c.User
+	fs, err := hadooprpc.NewHDFSContext(ctx, c.Hadoop, o)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/spindle-yarn/spindle/dasktls"
 	"github.com/spindle-yarn/spindle/envpack"
 	"github.com/spindle-yarn/spindle/hadooprpc"
-	"github.com/spindle-yarn/spindle/hadooprpc/credentials"
 	"github.com/spindle-yarn/spindle/hadooprpc/yarnpb"
 	"github.com/spindle-yarn/spindle/launchenv"
 	"github.com/spindle-yarn/spindle/nodeenv"
@@ -71,12 +70,19 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 	if err != nil {
 		return "", err
 	}
+	creds, err := c.appCredentials(ctx)
+	if err != nil {
+		return "", err
+	}
 	staging := c.stagingDir(appID)
 	if err := fs.MkdirAll(staging, 0o700); err != nil {
 		return "", fmt.Errorf("create staging folder %s: %w", staging, err)
 	}
 	plan := &appmaster.Plan{AppID: appID, User: c.User, Spec: sp, StagingDir: staging, DiscoveryPath: c.DiscoveryPath(appID),
 		Files: map[string]map[string]appmaster.Resource{}}
+	if err := c.shipKeytab(creds, plan); err != nil {
+		return "", err
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -147,10 +153,16 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		}
 	}
 
+	amEnv := map[string]string{"HADOOP_USER_NAME": c.User}
+	if plan.Principal != "" {
+		if err := c.shipKrb5Conf(fs, staging, amFiles, amEnv); err != nil {
+			return "", err
+		}
+	}
 	launch := &yarnpb.ContainerLaunchContextProto{
 		Command: []string{"./spindle", "appmaster", "1><LOG_DIR>/stdout", "2><LOG_DIR>/stderr"},
 	}
-	if launch.Environment, err = appmaster.Environment(map[string]string{"HADOOP_USER_NAME": c.User}); err != nil {
+	if launch.Environment, err = appmaster.Environment(amEnv); err != nil {
 		return "", fmt.Errorf("%w: user: %w", ErrInvalidSpec, err)
 	}
 	names := make([]string, 0, len(amFiles))
@@ -165,7 +177,6 @@ func (c *Client) Submit(ctx context.Context, sp *spec.Spec, o SubmitOptions) (st
 		}
 		launch.LocalResources = append(launch.LocalResources, &yarnpb.StringLocalResourceMapProto{Key: proto.String(n), Value: lr})
 	}
-	creds := credentials.New()
 	creds.AddSecret(appmaster.SecretAlias, secret)
 	if tlsBundle != nil {
 		tlsBundle.AddTo(creds, dasktls.Roles...) // the AM hands each container its role's pair

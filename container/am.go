@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,6 +56,10 @@ func (e *RejectedError) Error() string {
 }
 
 type amClient struct {
+	// lastAnswer is when the AM last answered anything (unix nanoseconds):
+	// even a refusal shows it is alive.
+	lastAnswer atomic.Int64
+
 	base    string
 	auth    string
 	http    *http.Client
@@ -63,13 +68,20 @@ type amClient struct {
 }
 
 func newAMClient(cfg *Config) *amClient {
-	return &amClient{
+	a := &amClient{
 		base:    cfg.AMURL,
 		auth:    "Bearer " + hex.EncodeToString(cfg.Secret),
 		http:    &http.Client{},
 		retry:   cfg.AMRetryFor,
 		timeout: cfg.AMCallTimeout,
 	}
+	a.lastAnswer.Store(time.Now().UnixNano())
+	return a
+}
+
+// sinceAnswer is how long ago the AM last answered.
+func (a *amClient) sinceAnswer() time.Duration {
+	return time.Since(time.Unix(0, a.lastAnswer.Load()))
 }
 
 // do makes one call; a *RejectedError means do not retry.
@@ -97,6 +109,7 @@ func (a *amClient) do(ctx context.Context, method, path string, in, out any) err
 		return fmt.Errorf("%s %s: %w", method, a.base+path, err)
 	}
 	defer resp.Body.Close()
+	a.lastAnswer.Store(time.Now().UnixNano())
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:

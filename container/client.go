@@ -169,7 +169,7 @@ func (r *runtime) runClient(ctx context.Context, sigs <-chan os.Signal, addr str
 			st.begin(c, toSignal(s), "received "+s.String())
 		case <-ctxDone:
 			ctxDone = nil
-			st.begin(c, syscall.SIGTERM, "asked to stop")
+			st.begin(c, syscall.SIGTERM, stopReason(ctx))
 		case <-st.killC:
 			st.onKillTimer(c)
 		case <-c.done:

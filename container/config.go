@@ -46,6 +46,9 @@ const (
 	// EnvSchedulerWait bounds how long a worker container waits for a new
 	// scheduler after its own went away (a duration; see SchedulerWait).
 	EnvSchedulerWait = "SPINDLE_SCHEDULER_WAIT"
+	// EnvAMExpiry is how long the runtime goes on without reaching its
+	// application master before it stops its Dask process (see AMExpiry).
+	EnvAMExpiry = "SPINDLE_AM_EXPIRY"
 )
 
 // Defaults for the Config fields left zero.
@@ -59,10 +62,16 @@ const (
 	// max_restarts: each is a new container (allocation, localization,
 	// Python start). An AM that gives up on the scheduler stops the
 	// workers itself, sooner.
-	DefaultSchedulerWait  = 10 * time.Minute
-	MaxSchedulerWait      = 24 * time.Hour
-	DefaultReadyTimeout   = 120 * time.Second
-	DefaultPollInterval   = 2 * time.Second
+	DefaultSchedulerWait = 10 * time.Minute
+	MaxSchedulerWait     = 24 * time.Hour
+	DefaultReadyTimeout  = 120 * time.Second
+	DefaultPollInterval  = 2 * time.Second
+	// DefaultAMExpiry is YARN's own AM liveness expiry
+	// (yarn.am.liveness-monitor.expiry-interval-ms, 600000): after it the
+	// ResourceManager itself counts an AM it has not heard from as dead.
+	DefaultAMExpiry       = 10 * time.Minute
+	MinAMExpiry           = 10 * time.Second
+	MaxAMExpiry           = 24 * time.Hour
 	DefaultAMRetryFor     = 2 * time.Minute
 	DefaultAMCallTimeout  = 10 * time.Second
 	schedulerFileBaseName = "scheduler.json"
@@ -109,6 +118,17 @@ type Config struct {
 	// tries); AMCallTimeout bounds each try.
 	AMRetryFor    time.Duration
 	AMCallTimeout time.Duration
+	// TokenFile is $HADOOP_TOKEN_FILE_LOCATION; TokenPoll, when positive,
+	// how often refreshed delegation tokens are fetched from the AM into it.
+	TokenFile string
+	TokenPoll time.Duration
+	// AMExpiry: when the application master has not answered for this
+	// long, the application is over or its AM is lost, and nothing is left
+	// to stop this container (its NodeManager may be gone too): the runtime
+	// stops the Dask process and exits, so that no Dask process outlives
+	// its application. 0 means DefaultAMExpiry. The AM sets it to the
+	// cluster's AM liveness expiry.
+	AMExpiry time.Duration
 
 	// Stdout and Stderr are the child's; nil means the runtime's own, so
 	// the child writes straight to the container's log files.
@@ -177,6 +197,13 @@ func configFrom(getenv func(string) string) (Config, error) {
 		}
 		c.SchedulerWait = d
 	}
+	if v := getenv(EnvAMExpiry); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinAMExpiry || d > MaxAMExpiry {
+			problems = append(problems, fmt.Sprintf("%s is %q, want a duration from %s to %s such as 10m", EnvAMExpiry, v, MinAMExpiry, MaxAMExpiry))
+		}
+		c.AMExpiry = d
+	}
 	if c.WorkDir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -189,7 +216,14 @@ func configFrom(getenv func(string) string) (Config, error) {
 	} else if secret, tls, err := readSecret(tf, c.Role); err != nil {
 		problems = append(problems, err.Error())
 	} else {
-		c.Secret, c.TLS = secret, tls
+		c.Secret, c.TLS, c.TokenFile = secret, tls, tf
+	}
+	if v := getenv(EnvTokenPoll); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > MaxTokenPoll {
+			problems = append(problems, fmt.Sprintf("%s is %q, want a duration from 1s to %s such as 1m", EnvTokenPoll, v, MaxTokenPoll))
+		}
+		c.TokenPoll = d
 	}
 	if len(problems) > 0 {
 		return c, errors.New("container environment: " + strings.Join(problems, "; ") +
@@ -231,6 +265,9 @@ func (c *Config) fill() {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	if c.AMExpiry == 0 {
+		c.AMExpiry = DefaultAMExpiry
 	}
 	if c.AMRetryFor == 0 {
 		c.AMRetryFor = DefaultAMRetryFor

@@ -54,6 +54,9 @@ const EnvSchedulerRoutes = "DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES"
 func Run(ctx context.Context, cfg Config) int {
 	cfg.fill()
 	r := &runtime{cfg: cfg, log: cfg.Log, am: newAMClient(&cfg)}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go r.watchAM(ctx, cancel)
 	return r.run(ctx)
 }
 
@@ -112,6 +115,12 @@ func (r *runtime) run(ctx context.Context) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
+	if cfg.TokenPoll > 0 && cfg.TokenFile != "" {
+		tctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go r.refreshTokens(tctx)
+	}
+
 	// The user's variables first, so that activating the environment
 	// prepends to a PATH the spec set, as it did when YARN set them.
 	r.env = launchenv.Apply(cfg.Environ, cfg.UserEnv)
@@ -127,6 +136,9 @@ func (r *runtime) run(ctx context.Context) int {
 		if code := r.useNodeEnv(ctx); code != 0 {
 			return code
 		}
+	}
+	if err := RestrictTokenFile(cfg.TokenFile); err != nil {
+		r.log.Warn("the token file stays readable by others than its user", "err", err)
 	}
 	if cfg.TLS != nil {
 		env, err := tlsEnv(cfg)
@@ -162,7 +174,7 @@ func (r *runtime) run(ctx context.Context) int {
 		return 128 + int(toSignal(s))
 	default:
 		if ctx.Err() != nil {
-			r.log.Info("exiting before starting the child", "reason", "asked to stop")
+			r.log.Info("exiting before starting the child", "reason", stopReason(ctx))
 			return 128 + int(syscall.SIGTERM)
 		}
 	}
@@ -257,7 +269,7 @@ func (r *runtime) runScheduler(ctx context.Context, sigs <-chan os.Signal) int {
 			st.begin(c, toSignal(s), "received "+s.String())
 		case <-ctxDone:
 			ctxDone = nil
-			st.begin(c, syscall.SIGTERM, "asked to stop")
+			st.begin(c, syscall.SIGTERM, stopReason(ctx))
 		case <-st.killC:
 			st.onKillTimer(c)
 		case err := <-readyErr:

@@ -39,6 +39,7 @@ type fakeAM struct {
 	unauthorized int
 	readyCh      chan string // container IDs, as they report ready
 	exits        map[string][]container.ExitedRequest
+	tokens       container.TokensReply // GET /v1/tokens
 }
 
 func newFakeAM(t *testing.T, secret []byte) *fakeAM {
@@ -70,6 +71,11 @@ func newFakeAM(t *testing.T, secret []byte) *fakeAM {
 		a.exits[r.PathValue("id")] = append(a.exits[r.PathValue("id")], req)
 		a.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /v1/tokens", func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(a.tokens)
 	})
 	mux.HandleFunc("GET /v1/scheduler", func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
@@ -296,8 +302,8 @@ func TestConfigFromEnv(t *testing.T) {
 		"SPINDLE_AM_URL": "http://am:8080/", "SPINDLE_APP_ID": "application_1_0001", "SPINDLE_SERVICE": "gpu",
 		"SPINDLE_ROLE": "worker", "SPINDLE_COMMAND": `["dask","worker","--nthreads","2"]`,
 		"DASK_SCHEDULER_ADDRESS": "tcp://h:1", "SPINDLE_ENV": "env", "SPINDLE_STOP_GRACE": "7s", "SPINDLE_SCHEDULER_WAIT": "90s",
-		"CONTAINER_ID": "container_1_0001_01_000002", "NM_HOST": "node1", "PWD": "/work/c",
-		"HADOOP_TOKEN_FILE_LOCATION": tf,
+		"SPINDLE_AM_EXPIRY": "90s", "CONTAINER_ID": "container_1_0001_01_000002", "NM_HOST": "node1", "PWD": "/work/c",
+		"HADOOP_TOKEN_FILE_LOCATION": tf, "SPINDLE_TOKEN_POLL": "30s",
 	} {
 		t.Setenv(k, v)
 	}
@@ -308,7 +314,8 @@ func TestConfigFromEnv(t *testing.T) {
 	want := container.Config{AMURL: "http://am:8080", Secret: secret, AppID: "application_1_0001", Service: "gpu",
 		Role: container.RoleWorker, Command: []string{"dask", "worker", "--nthreads", "2"},
 		ContainerID: "container_1_0001_01_000002", Host: "node1", WorkDir: "/work/c",
-		SchedulerAddress: "tcp://h:1", EnvDir: "env", StopGrace: 7 * time.Second, SchedulerWait: 90 * time.Second}
+		SchedulerAddress: "tcp://h:1", EnvDir: "env", StopGrace: 7 * time.Second, SchedulerWait: 90 * time.Second,
+		TokenFile: tf, TokenPoll: 30 * time.Second, AMExpiry: 90 * time.Second}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got  %+v\nwant %+v", cfg, want)
 	}
@@ -317,9 +324,11 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("SPINDLE_COMMAND", `"dask"`)
 	t.Setenv("SPINDLE_STOP_GRACE", "soon")
 	t.Setenv("SPINDLE_SCHEDULER_WAIT", "0s")
+	t.Setenv("SPINDLE_TOKEN_POLL", "2ms")
+	t.Setenv("SPINDLE_AM_EXPIRY", "1s")
 	t.Setenv("HADOOP_TOKEN_FILE_LOCATION", writeTokenFile(t, nil))
 	_, err = container.ConfigFromEnv()
-	for _, part := range []string{"SPINDLE_ROLE", "SPINDLE_COMMAND", "SPINDLE_STOP_GRACE", "SPINDLE_SCHEDULER_WAIT", container.SecretAlias} {
+	for _, part := range []string{"SPINDLE_ROLE", "SPINDLE_COMMAND", "SPINDLE_STOP_GRACE", "SPINDLE_SCHEDULER_WAIT", "SPINDLE_TOKEN_POLL", "SPINDLE_AM_EXPIRY", container.SecretAlias} {
 		if err == nil || !strings.Contains(err.Error(), part) {
 			t.Errorf("error %v does not name %s", err, part)
 		}

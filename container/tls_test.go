@@ -244,3 +244,45 @@ func TestConfigReadsItsRolesTLS(t *testing.T) {
 		t.Error("token file with the CA alone: no error")
 	}
 }
+
+// TestExpiredTLSPairIsAClearError: a container started after the
+// application's certificates expired says so and starts no Dask process.
+func TestExpiredTLSPairIsAClearError(t *testing.T) {
+	am := newFakeAM(t, []byte("s3cret"))
+	am.setScheduler("tls://127.0.0.1:9", "127.0.0.1:10", 1)
+	b, err := dasktls.New("application_1_0001", time.Now().Add(-3*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(t.TempDir(), "started")
+	cfg, logs := testConfig(t, am, container.RoleWorker, "container_w9", "/bin/sh", "-c", `touch "$0"`, marker)
+	cfg.TLS = roleBundle(t, b, dasktls.Worker)
+	if code := start(cfg).wait(t, time.Minute, logs); code != container.ExitRuntimeError {
+		t.Fatalf("exit %d, want %d; log:\n%s", code, container.ExitRuntimeError, logs)
+	}
+	if !strings.Contains(logs.String(), "worker certificate") || !strings.Contains(logs.String(), "expired") {
+		t.Errorf("log does not say the worker certificate expired:\n%s", logs)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the child ran with an expired certificate")
+	}
+}
+
+// TestTokenFileIsRestricted: the runtime makes its token file (0644 as the
+// NodeManager writes it) readable by its user only before anything runs.
+func TestTokenFileIsRestricted(t *testing.T) {
+	am := newFakeAM(t, []byte("s3cret"))
+	am.setScheduler("tcp://127.0.0.1:9", "", 1)
+	tf := writeTokenFile(t, []byte("s3cret"))
+	if err := os.Chmod(tf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, logs := testConfig(t, am, container.RoleClient, "container_c9", "/bin/sh", "-c", "true")
+	cfg.TokenFile = tf
+	if code := start(cfg).wait(t, time.Minute, logs); code != 0 {
+		t.Fatalf("exit %d; log:\n%s", code, logs)
+	}
+	if fi, err := os.Stat(tf); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file after the runtime started: %v %v, want mode 0600", fi, err)
+	}
+}

@@ -90,7 +90,7 @@ func (r *runtime) runWorker(ctx context.Context, sigs <-chan os.Signal, addr str
 			code, exit = w.stop(toSignal(s), "received "+s.String())
 		case <-ctxDone:
 			ctxDone = nil
-			code, exit = w.stop(syscall.SIGTERM, "asked to stop")
+			code, exit = w.stop(syscall.SIGTERM, stopReason(ctx))
 		case <-w.st.killC:
 			w.st.onKillTimer(w.c)
 		case err := <-fatal:

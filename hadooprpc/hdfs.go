@@ -40,7 +40,30 @@ func NewHDFSContext(ctx context.Context, cfg *conf.Config, o Options) (*hdfs.Cli
 			return nil, fmt.Errorf("hdfs: %w", err)
 		}
 	}
-	if strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") {
+	if strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") && (o.HDFSToken != nil || o.ProxyUser != "") {
+		// colinmarc/hdfs can neither present a delegation token nor act
+		// for another user: its NameNode connections are authenticated by
+		// package ipc and handed over as plain streams.
+		if o.HDFSToken == nil && o.Kerberos == nil {
+			if o.Kerberos, err = kerberosLogin(o); err != nil { // once, not per connection
+				return nil, err
+			}
+		}
+		_, user, err := namenodeStreamAuth(cfg, o)
+		if err != nil {
+			return nil, err
+		}
+		dial := opts.NamenodeDialFunc
+		if dial == nil {
+			dial = (&net.Dialer{}).DialContext
+		}
+		opts.User = user
+		opts.NamenodeDialFunc = streamDialer(ctx, dial, func() (ipc.Options, error) {
+			io, _, err := namenodeStreamAuth(cfg, o)
+			return io, err
+		})
+		opts.DataTransferProtection = cfg.GetDefault("dfs.data.transfer.protection", "")
+	} else if strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") {
 		kc := o.Kerberos
 		if kc == nil {
 			if kc, err = kerberosLogin(o); err != nil {
@@ -84,6 +107,68 @@ func CloseHDFSFile(ctx context.Context, w *hdfs.FileWriter) error {
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// namenodeStreamAuth is how package ipc authenticates a NameNode
+// connection lent to colinmarc/hdfs: with o.HDFSToken, or as the Kerberos
+// principal acting for o.ProxyUser. user is the effective user's short name.
+func namenodeStreamAuth(cfg *conf.Config, o Options) (io ipc.Options, user string, err error) {
+	qop, err := qopFrom(cfg)
+	if err != nil {
+		return io, "", err
+	}
+	io = ipc.Options{Protocol: clientNamenodeProtocol, QOP: qop, PingInterval: -1}
+	if o.HDFSToken != nil {
+		tok := o.HDFSToken()
+		if tok == nil {
+			return io, "", fmt.Errorf("hdfs: %w", ErrNoHDFSToken)
+		}
+		io.Auth, io.Token = ipc.AuthToken, tok
+		user = o.User
+		if id, err := ParseDelegationTokenID(tok.Identifier); err == nil {
+			user = ShortName(id.Owner)
+		}
+		return io, user, nil
+	}
+	if io, err = clientAuth(cfg, o, "dfs.namenode.kerberos.principal"); err != nil {
+		return io, "", err
+	}
+	io.Protocol, io.PingInterval = clientNamenodeProtocol, -1
+	return io, o.ProxyUser, nil
+}
+
+// ShortName is a principal's user part: "alice" for alice/host@REALM.
+func ShortName(principal string) string {
+	s, _, _ := strings.Cut(principal, "@")
+	s, _, _ = strings.Cut(s, "/")
+	return s
+}
+
+// streamHandshakeTimeout bounds the SASL exchange of a lent connection;
+// colinmarc/hdfs dials with no deadline of its own.
+const streamHandshakeTimeout = time.Minute
+
+// streamDialer dials with dial, authenticates as auth says (asked anew
+// for each connection) under ctx and returns the stream (see
+// ipc.NewStream).
+func streamDialer(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), auth func() (ipc.Options, error)) func(context.Context, string, string) (net.Conn, error) {
+	return func(_ context.Context, network, addr string) (net.Conn, error) {
+		io, err := auth()
+		if err != nil {
+			return nil, err
+		}
+		nc, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		hctx, cancel := context.WithTimeout(ctx, streamHandshakeTimeout)
+		defer cancel()
+		s, err := ipc.NewStream(hctx, nc, addr, io)
+		if err != nil {
+			return nil, fmt.Errorf("hdfs: authenticate to the NameNode at %s: %w", addr, err)
+		}
+		return s, nil
 	}
 }
 

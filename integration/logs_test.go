@@ -143,6 +143,35 @@ func countContainers(m map[fileKey]string) int {
 	return len(seen)
 }
 
+type daskApp struct {
+	AppID   string `json:"app_id"`
+	Address string `json:"scheduler_address"`
+}
+
+// daskLogsMatchLogsCLI runs a Dask application with 2 workers to its end
+// and compares its logs with LogsCLI's.
+func daskLogsMatchLogsCLI(t *testing.T, ctx context.Context, confDir string) daskApp {
+	t.Helper()
+	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", spindleBinary(t), daskSpec(t, 2))
+	if r.code != 0 {
+		t.Fatalf("submit --wait: exit %d", r.code)
+	}
+	var sub daskApp
+	mustJSON(t, r.stdout, &sub)
+	defer spindle(t, context.Background(), "kill", sub.AppID)
+	if got := daskSum(t, ctx, sub.Address, 2); got != wantSum {
+		t.Fatalf("dask sum = %s", got)
+	}
+	if r := spindle(t, ctx, "stop", "--wait", sub.AppID); r.code != 0 {
+		t.Fatalf("stop --wait: exit %d", r.code)
+	}
+	got := compareWithLogsCLI(t, ctx, confDir, sub.AppID)
+	if n := countContainers(got); n < 4 {
+		t.Errorf("%d containers with logs, want the AM, the scheduler and 2 workers", n)
+	}
+	return sub
+}
+
 // TestLogsMatchLogsCLI: for applications that ran on the local cluster,
 // `spindle logs` prints what Hadoop's `yarn logs` prints.
 func TestLogsMatchLogsCLI(t *testing.T) {
@@ -177,29 +206,9 @@ func TestLogsMatchLogsCLI(t *testing.T) {
 	})
 
 	t.Run("dask", func(t *testing.T) {
-		bin := spindleBinary(t)
-		r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, daskSpec(t, 2))
-		if r.code != 0 {
-			t.Fatalf("submit --wait: exit %d", r.code)
-		}
-		var sub struct {
-			AppID   string `json:"app_id"`
-			Address string `json:"scheduler_address"`
-		}
-		mustJSON(t, r.stdout, &sub)
-		defer spindle(t, context.Background(), "kill", sub.AppID)
-		if got := daskSum(t, ctx, sub.Address, 2); got != wantSum {
-			t.Fatalf("dask sum = %s", got)
-		}
-		if r := spindle(t, ctx, "stop", "--wait", sub.AppID); r.code != 0 {
-			t.Fatalf("stop --wait: exit %d", r.code)
-		}
-		got := compareWithLogsCLI(t, ctx, c.ConfDir, sub.AppID)
-		if n := countContainers(got); n < 4 {
-			t.Errorf("%d containers with logs, want the AM, the scheduler and 2 workers", n)
-		}
+		sub := daskLogsMatchLogsCLI(t, ctx, c.ConfDir)
 		// --service from the AM's log: 2 workers, each registered to the scheduler.
-		r = spindle(t, ctx, "logs", sub.AppID, "--service", "worker", "--file", "stderr")
+		r := spindle(t, ctx, "logs", sub.AppID, "--service", "worker", "--file", "stderr")
 		ws := parseLogs(t, "--service worker", []byte(r.stdout))
 		if r.code != 0 || len(ws) != 2 {
 			t.Fatalf("--service worker --file stderr: exit %d, %d files", r.code, len(ws))

@@ -41,7 +41,8 @@ type Header struct {
 	Type string
 	File string
 	// ModTime is the LogLastModifiedTime text: for AGGREGATED logs the
-	// node file's modification time, for LOCAL ones the file's.
+	// node file's modification time (TFile) or the file's own as its index
+	// records it (IndexedFile), for LOCAL ones the file's.
 	ModTime string
 	// Length is the file's full length, even when only its tail is printed
 	// (as `yarn logs -size` does).

@@ -95,7 +95,7 @@ func (c *Catalog) Containers() []LiveContainer {
 // webAddress is a NodeManager web address as host:port: the
 // ResourceManager's container reports put a scheme before it.
 func webAddress(s string) string {
-	s = strings.TrimPrefix(s, "http://")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "http://"), "https://")
 	return strings.TrimSuffix(s, "/")
 }
 
@@ -143,15 +143,22 @@ type LiveResult struct {
 	Problems []ContainerProblem
 }
 
-// PrintLive prints running containers' logs from their NodeManagers, in
-// container id order and, per container, file name order. A container
-// whose NodeManager does not answer is reported in Problems; the error is
-// for failing to write, or ctx ending.
+// PrintLive prints running containers' logs from their NodeManagers in
+// `yarn logs`' order: containers and, per container, files as the Java
+// HashMap and HashSet it collects them in iterate (containers added in id
+// order, files in the NodeManager's). A container whose NodeManager does
+// not answer is reported in Problems; the error is for failing to write,
+// or ctx ending.
 func (p *Printer) PrintLive(ctx context.Context, hc *http.Client, containers []LiveContainer) (*LiveResult, error) {
 	res := &LiveResult{Seen: newSeen(), Offsets: map[FileKey]int64{}}
 	sorted := append([]LiveContainer(nil), containers...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
-	for _, c := range sorted {
+	ids := make([]string, len(sorted))
+	for i, c := range sorted {
+		ids[i] = c.ID
+	}
+	for _, i := range yarnlogs.JavaHashSetOrder(ids) {
+		c := sorted[i]
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -191,21 +198,46 @@ func (p *Printer) printLiveContainer(ctx context.Context, nm *NodeManager, c Liv
 		// answers with an empty listing, not a 404.
 		return fmt.Errorf("NodeManager %s lists no log files for it: %w", nm.Addr, ErrNoLogFiles)
 	}
+	type listed struct {
+		f      NMFile
+		nodeID string
+	}
+	var files []listed
+	var names []string
+	seen := map[string]bool{}
 	for _, l := range lists {
 		if l.Type != "" && l.Type != Local {
 			continue // rolled-up parts on HDFS: printed once the application ends
 		}
-		files := append([]NMFile(nil), l.Files...)
-		sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
-		for _, f := range files {
-			res.Files[f.Name] = true
-			if !p.Filter.wantFile(f.Name) {
-				continue
-			}
-			if err := p.liveFile(ctx, nm, c, l.NodeID, f, res); err != nil {
-				return err
+		for _, f := range l.Files {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				files = append(files, listed{f, l.NodeID})
+				names = append(names, f.Name)
 			}
 		}
+	}
+	for _, i := range yarnlogs.JavaHashSetOrder(names) {
+		f := files[i]
+		res.Files[f.f.Name] = true
+		if !p.Filter.wantFile(f.f.Name) {
+			continue
+		}
+		if err := p.liveFile(ctx, nm, c, f.nodeID, f.f, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// liveSection prints a LOCAL section and the blank line `yarn logs` adds
+// after what the NodeManager sends (its println).
+func (p *Printer) liveSection(h Header, r io.Reader) error {
+	if err := p.section(h, r); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(p.W, "\n"); err != nil {
+		return &writeError{err}
 	}
 	return nil
 }
@@ -221,14 +253,15 @@ func (p *Printer) liveFile(ctx context.Context, nm *NodeManager, c LiveContainer
 		if ch.NodeID != "" {
 			h.Node = ch.NodeID
 		}
-		if err := p.section(h, bytes.NewReader(ch.Data)); err != nil {
+		if err := p.liveSection(h, bytes.NewReader(ch.Data)); err != nil {
 			return err
 		}
 		res.Offsets[FileKey{c.ID, f.Name}] = ch.Length
 		res.Printed++
 		return nil
 	}
-	s, err := nm.Open(ctx, c.ID, f.Name, 0)
+	// The NodeManager cuts a --size range itself, as for yarn logs -size.
+	s, err := nm.Open(ctx, c.ID, f.Name, p.Filter.Size)
 	if err != nil {
 		return err
 	}
@@ -237,7 +270,7 @@ func (p *Printer) liveFile(ctx context.Context, nm *NodeManager, c LiveContainer
 	if s.NodeID != "" {
 		h.Node = s.NodeID
 	}
-	if err := p.section(h, s); err != nil {
+	if err := p.liveSection(h, s); err != nil {
 		return err
 	}
 	res.Offsets[FileKey{c.ID, f.Name}] = s.Length

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,7 @@ func (f *fakeNM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for name, body := range files {
 			list = append(list, fmt.Sprintf(`{"fileName":%q,"fileSize":"%d","lastModifiedTime":"Thu Nov 26 01:25:29 +0000 2026"}`, name, len(body)))
 		}
+		sort.Strings(list) // by name, as a directory listing often is
 		l := strings.Join(list, ",")
 		if len(list) != 1 {
 			l = "[" + l + "]"
@@ -350,5 +352,64 @@ func TestLiveNamesContainersItCannotPrint(t *testing.T) {
 	if !strings.Contains(reasons[w3], "not started") || !strings.Contains(reasons[w4], "it ended") ||
 		!strings.Contains(reasons[id(7)], ErrNoNodeAddress.Error()) {
 		t.Errorf("reasons %q", reasons)
+	}
+}
+
+// TestPrintLiveInYarnLogsOrder: containers and files come in the order
+// `yarn logs` prints a running application's (its Java HashMap and HashSet,
+// as Java 17 iterates them for these names, the NodeManager listing files
+// by name), and each section ends with
+// the blank line it adds after the NodeManager's text.
+func TestPrintLiveInYarnLogsOrder(t *testing.T) {
+	f, addr := newFakeNM(t)
+	var containers []LiveContainer
+	for i := 1; i <= 3; i++ {
+		id := fmt.Sprintf("container_1_0001_01_%06d", i)
+		for _, name := range []string{"prelaunch.out", "prelaunch.err", "launch_container.sh", "directory.info", "stdout", "stderr", "syslog"} {
+			f.set(id, name, name+" of "+id+"\n")
+		}
+		containers = append(containers, LiveContainer{ID: id, NodeHTTP: addr})
+	}
+	var out bytes.Buffer
+	if _, err := (&Printer{W: &out}).PrintLive(context.Background(), nil, containers); err != nil {
+		t.Fatal(err)
+	}
+	secs, err := Parse(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range secs {
+		got = append(got, s.Container[len(s.Container)-1:]+" "+s.File)
+	}
+	var want []string
+	for _, c := range []string{"3", "2", "1"} {
+		for _, name := range []string{"directory.info", "prelaunch.err", "stdout", "syslog", "stderr", "launch_container.sh", "prelaunch.out"} {
+			want = append(want, c+" "+name)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("order\n%v\nwant\n%v", got, want)
+	}
+	if n := strings.Count(out.String(), "*\n\n\n"); n != 21 || !strings.HasSuffix(out.String(), "*\n\n\n") {
+		t.Errorf("%d sections end with a rule and two blank lines, want 21", n)
+	}
+}
+
+// TestPrintLiveSize: the NodeManager cuts --size ranges, and LogLength is
+// the whole file's.
+func TestPrintLiveSize(t *testing.T) {
+	f, addr := newFakeNM(t)
+	am := "container_1_0001_01_000001"
+	f.set(am, "stderr", "first line\nlast line\n")
+	for size, want := range map[int64]string{5: "first", -5: "line\n", 100: "first line\nlast line\n"} {
+		var out bytes.Buffer
+		if _, err := (&Printer{W: &out, Filter: Filter{Size: size}}).PrintLive(context.Background(), nil, []LiveContainer{{ID: am, NodeHTTP: addr}}); err != nil {
+			t.Fatal(err)
+		}
+		secs, err := Parse(bytes.NewReader(out.Bytes()))
+		if err != nil || len(secs) != 1 || string(secs[0].Contents) != want || secs[0].Length != 21 {
+			t.Errorf("size %d: %+v %v", size, secs, err)
+		}
 	}
 }

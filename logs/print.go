@@ -19,6 +19,10 @@ type Filter struct {
 	Files      []string
 	// Tail prints only the last Tail lines of each file; 0 prints it all.
 	Tail int
+	// Size prints, as `yarn logs -size` does, only the first Size bytes of
+	// each file (Size > 0) or the last -Size (Size < 0); 0 prints it all.
+	// The LogLength line still gives the whole file's length.
+	Size int64
 }
 
 func (f Filter) wantContainer(id, service string) bool {
@@ -203,12 +207,37 @@ func (p *Printer) printNode(app *yarnlogs.App, n yarnlogs.NodeFile, res *Aggrega
 				continue
 			}
 			h := Header{Container: id, Node: n.Name, Type: Aggregated, File: f.Name, ModTime: mod, Length: f.Length}
-			if err := p.section(h, f); err != nil {
+			if !f.ModTime.IsZero() { // IndexedFile: the file's own time
+				h.ModTime = FormatTime(f.ModTime)
+			}
+			r, err := p.sizeCut(h, f)
+			if err != nil {
+				return err
+			}
+			if err := p.section(h, r); err != nil {
 				return err
 			}
 			res.Printed++
 		}
 	}
+}
+
+// sizeCut applies Filter.Size to a whole file's bytes (a NodeManager
+// cuts them itself): what follows the first Size bytes is left unread, and
+// the bytes before the last -Size are skipped as they stream by.
+func (p *Printer) sizeCut(h Header, r io.Reader) (io.Reader, error) {
+	switch {
+	case p.Filter.Size > 0:
+		return io.LimitReader(r, p.Filter.Size), nil
+	case p.Filter.Size < 0 && -p.Filter.Size < h.Length:
+		if _, err := io.CopyN(io.Discard, r, h.Length+p.Filter.Size); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("reading %s of %s: %w", h.File, h.Container, err)
+		}
+	}
+	return r, nil
 }
 
 // section prints one file, or its tail.

@@ -39,6 +39,11 @@ type Spec struct {
 	// (hadoop.security.authentication=kerberos), off otherwise. Submit
 	// sets it to what it decided, so the AM reads a decision.
 	TLS *bool `yaml:"tls" json:"tls,omitempty"`
+	// Principal and Keytab log in to a Kerberized cluster with a keytab
+	// (the submitting machine's file), as --principal and --keytab do;
+	// the flags win. Empty: kinit's ticket cache.
+	Principal string `yaml:"principal" json:"principal,omitempty"`
+	Keytab    string `yaml:"keytab" json:"keytab,omitempty"`
 	// MaxAttempts is how many AM attempts YARN makes.
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts"`
 	// Lifetime stops the application after this long; 0: no limit.
@@ -600,6 +605,9 @@ func (s *Spec) Validate() error {
 		if err := launchenv.CheckLiteral(s.User); err != nil {
 			bad("user", "%v", err)
 		}
+	}
+	if s.Keytab != "" && s.Principal == "" {
+		bad("keytab", "needs principal: the principal (user@REALM) whose key it holds")
 	}
 	return errors.Join(errs...)
 }

@@ -1,11 +1,11 @@
 // Package yarnlogs reads YARN's aggregated container logs as the NodeManagers
 // leave them on HDFS once an application ends: it owns where they live (the
 // remote log root and suffix from configuration, Hadoop 3.3+'s bucketed
-// directories and the older layouts), and what the TFile-format files hold
-// (application owner and ACLs, then per container its log files). Reading is
-// streamed: a container's files come one after another, each an io.Reader
-// over its bytes. The IndexedFile format is detected and refused with the
-// setting that avoids it.
+// directories and the older layouts, for each format the cluster's
+// yarn.log-aggregation.file-formats lists), and what the node files hold in
+// either format, TFile or IndexedFile ("IFile"): application owner and ACLs,
+// then per container its log files. Reading is streamed: a container's files
+// come one after another, each an io.Reader over its bytes.
 package yarnlogs
 
 import (
@@ -26,6 +26,15 @@ const (
 	KeyRemoteAppLogDir            = "yarn.nodemanager.remote-app-log-dir"
 	KeyRemoteAppLogDirSuffix      = "yarn.nodemanager.remote-app-log-dir-suffix"
 	KeyIncludeOlder               = "yarn.nodemanager.remote-app-log-dir-include-older"
+	KeyFileFormats                = "yarn.log-aggregation.file-formats"
+
+	// Per-format keys, with the format's name for %s.
+	keyFmtRemoteAppLogDir       = "yarn.log-aggregation.%s.remote-app-log-dir"
+	keyFmtRemoteAppLogDirSuffix = "yarn.log-aggregation.%s.remote-app-log-dir-suffix"
+
+	// FormatTFile and FormatIFile are the formats Hadoop ships.
+	FormatTFile = "TFile"
+	FormatIFile = "IFile"
 
 	DefaultRemoteAppLogDir       = "/tmp/logs"
 	DefaultRemoteAppLogDirSuffix = "logs"
@@ -33,9 +42,12 @@ const (
 
 // Layout says where aggregated logs are kept.
 type Layout struct {
+	// Format is the yarn.log-aggregation.file-formats entry it is for.
+	Format string
 	// Root is the remote log root, a path on the default file system.
 	Root string
-	// Suffix is the TFile controller's suffix, "logs-tfile" by default.
+	// Suffix is the format's suffix, "logs-tfile" or "logs-ifile" by
+	// default.
 	Suffix string
 	// NMSuffix is the NodeManager's own suffix ("logs"), which Hadoop 3.0
 	// and 3.1 used alone.
@@ -45,10 +57,45 @@ type Layout struct {
 	IncludeOlder bool
 }
 
-// LayoutFromConfig resolves the layout as Hadoop 3.4.1's TFile controller
-// does: the TFile-specific key, else the NodeManager's, else the default;
-// the suffix falls back to "<NodeManager suffix>-tfile".
-func LayoutFromConfig(cfg *conf.Config) (Layout, error) {
+// LayoutFromConfig resolves the TFile layout; see LayoutForFormat.
+func LayoutFromConfig(cfg *conf.Config) (Layout, error) { return LayoutForFormat(cfg, FormatTFile) }
+
+// LayoutsFromConfig resolves the layout of every format
+// yarn.log-aggregation.file-formats lists (TFile when unset), in its order:
+// the first is the one NodeManagers write.
+func LayoutsFromConfig(cfg *conf.Config) ([]Layout, error) {
+	list := FormatTFile
+	if cfg != nil {
+		if v, ok := cfg.Get(KeyFileFormats); ok && strings.TrimSpace(v) != "" {
+			list = v
+		}
+	}
+	var out []Layout
+	seen := map[string]bool{}
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" || seen[f] {
+			continue
+		}
+		seen[f] = true
+		l, err := LayoutForFormat(cfg, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s lists no format: set it to TFile, IFile or both", KeyFileFormats)
+	}
+	return out, nil
+}
+
+// LayoutForFormat resolves a format's layout as Hadoop 3.4.1's
+// LogAggregationFileController does: the format's own key, else the
+// NodeManager's, else the default; the suffix falls back to
+// "<NodeManager suffix>-<format in lower case>". Which reader a node file
+// needs is told from its bytes, so custom format names work too.
+func LayoutForFormat(cfg *conf.Config, format string) (Layout, error) {
 	get := func(key string) string {
 		if cfg == nil {
 			return ""
@@ -65,20 +112,25 @@ func LayoutFromConfig(cfg *conf.Config) (Layout, error) {
 		}
 		return def
 	}
-	l := Layout{IncludeOlder: true}
-	root := get(KeyTFileRemoteAppLogDir)
+	l := Layout{Format: format, IncludeOlder: true}
+	root := get(fmt.Sprintf(keyFmtRemoteAppLogDir, format))
 	if root == "" {
 		root = getDef(KeyRemoteAppLogDir, DefaultRemoteAppLogDir)
 	}
-	p, err := rootPath(root)
+	p, err := rootPath(root, format)
 	if err != nil {
 		return Layout{}, err
 	}
 	l.Root = p
 	l.NMSuffix = getDef(KeyRemoteAppLogDirSuffix, DefaultRemoteAppLogDirSuffix)
-	l.Suffix = get(KeyTFileRemoteAppLogDirSuffix)
+	l.Suffix = get(fmt.Sprintf(keyFmtRemoteAppLogDirSuffix, format))
 	if l.Suffix == "" {
-		l.Suffix = l.NMSuffix + "-tfile"
+		l.Suffix = l.NMSuffix + "-" + strings.ToLower(format)
+	}
+	if format != FormatTFile {
+		// Only the TFile controller of Hadoop 3.0 and 3.1 used the
+		// NodeManager's suffix alone.
+		l.NMSuffix = l.Suffix
 	}
 	if cfg != nil {
 		if l.IncludeOlder, err = cfg.GetBool(KeyIncludeOlder, true); err != nil {
@@ -90,7 +142,7 @@ func LayoutFromConfig(cfg *conf.Config) (Layout, error) {
 
 // rootPath turns the configured root (a path or a URI such as
 // hdfs://nn:8020/tmp/logs) into an absolute path.
-func rootPath(s string) (string, error) {
+func rootPath(s, format string) (string, error) {
 	p := s
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
@@ -100,7 +152,7 @@ func rootPath(s string) (string, error) {
 		p = u.Path
 	}
 	if !strings.HasPrefix(p, "/") {
-		return "", fmt.Errorf("remote log dir %q is not an absolute path: set %s (or %s) to one", s, KeyTFileRemoteAppLogDir, KeyRemoteAppLogDir)
+		return "", fmt.Errorf("remote log dir %q is not an absolute path: set %s (or %s) to one", s, fmt.Sprintf(keyFmtRemoteAppLogDir, format), KeyRemoteAppLogDir)
 	}
 	return path.Clean(p), nil
 }

@@ -2,6 +2,7 @@ package yarnlogs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,16 +18,16 @@ func TestLayoutFromConfig(t *testing.T) {
 		set  map[string]string
 		want Layout
 	}{
-		{"defaults", nil, Layout{"/tmp/logs", "logs-tfile", "logs", true}},
+		{"defaults", nil, Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}},
 		{"nodemanager keys", map[string]string{KeyRemoteAppLogDir: "/app-logs", KeyRemoteAppLogDirSuffix: "agg"},
-			Layout{"/app-logs", "agg-tfile", "agg", true}},
+			Layout{"TFile", "/app-logs", "agg-tfile", "agg", true}},
 		{"TFile keys win", map[string]string{
 			KeyRemoteAppLogDir: "/app-logs", KeyTFileRemoteAppLogDir: "hdfs://nn:8020/tf-logs/",
 			KeyRemoteAppLogDirSuffix: "agg", KeyTFileRemoteAppLogDirSuffix: "mine"},
-			Layout{"/tf-logs", "mine", "agg", true}},
+			Layout{"TFile", "/tf-logs", "mine", "agg", true}},
 		{"empty TFile keys fall back", map[string]string{KeyTFileRemoteAppLogDir: "", KeyTFileRemoteAppLogDirSuffix: ""},
-			Layout{"/tmp/logs", "logs-tfile", "logs", true}},
-		{"older layouts off", map[string]string{KeyIncludeOlder: "false"}, Layout{"/tmp/logs", "logs-tfile", "logs", false}},
+			Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}},
+		{"older layouts off", map[string]string{KeyIncludeOlder: "false"}, Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := conf.New()
@@ -47,7 +48,7 @@ func TestLayoutFromConfig(t *testing.T) {
 }
 
 func TestAppDirs(t *testing.T) {
-	l := Layout{"/tmp/logs", "logs-tfile", "logs", true}
+	l := Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}
 	for _, tc := range []struct {
 		app  string
 		want []string
@@ -99,7 +100,7 @@ func copyFixture(t *testing.T, dst string) {
 }
 
 func TestOpenLayouts(t *testing.T) {
-	l := Layout{"/tmp/logs", "logs-tfile", "logs", true}
+	l := Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}
 	for _, dir := range []string{
 		"tmp/logs/alice/bucket-logs-tfile/0042/" + fixtureApp,
 		"tmp/logs/alice/logs-tfile/" + fixtureApp,
@@ -143,7 +144,7 @@ func TestOpenLayouts(t *testing.T) {
 func TestOpenMissing(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "tmp/logs/alice"), 0o755)
-	l := Layout{"/tmp/logs", "logs-tfile", "logs", true}
+	l := Layout{"TFile", "/tmp/logs", "logs-tfile", "logs", true}
 	_, err := OpenLayout(dirFS(root), l, "alice", fixtureApp)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/tmp/logs/alice/bucket-logs-tfile/0042/"+fixtureApp) {
 		t.Fatalf("%v", err)
@@ -153,5 +154,39 @@ func TestOpenMissing(t *testing.T) {
 	}
 	if _, err := OpenLayout(dirFS(root), l, "alice", "nonsense"); err == nil {
 		t.Fatal("bad app ID accepted")
+	}
+}
+
+func TestLayoutsFromConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  map[string]string
+		want []Layout
+	}{
+		{"default TFile", nil, []Layout{{"TFile", "/tmp/logs", "logs-tfile", "logs", true}}},
+		{"both, IFile first", map[string]string{KeyFileFormats: " IFile , TFile,IFile"}, []Layout{
+			{"IFile", "/tmp/logs", "logs-ifile", "logs-ifile", true},
+			{"TFile", "/tmp/logs", "logs-tfile", "logs", true}}},
+		{"per-format keys", map[string]string{KeyFileFormats: "IFile", KeyRemoteAppLogDir: "/nm",
+			"yarn.log-aggregation.IFile.remote-app-log-dir": "hdfs://nn/if", "yarn.log-aggregation.IFile.remote-app-log-dir-suffix": "ix"},
+			[]Layout{{"IFile", "/if", "ix", "ix", true}}},
+		{"custom name", map[string]string{KeyFileFormats: "MyIndexed", KeyRemoteAppLogDirSuffix: "agg"},
+			[]Layout{{"MyIndexed", "/tmp/logs", "agg-myindexed", "agg-myindexed", true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := conf.New()
+			for k, v := range tc.set {
+				cfg.Set(k, v)
+			}
+			got, err := LayoutsFromConfig(cfg)
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("%+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	cfg := conf.New()
+	cfg.Set(KeyFileFormats, " , ")
+	if _, err := LayoutsFromConfig(cfg); err == nil || !strings.Contains(err.Error(), "lists no format") {
+		t.Fatalf("blank list: %v", err)
 	}
 }

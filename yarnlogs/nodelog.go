@@ -2,22 +2,18 @@ package yarnlogs
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 	"unicode/utf16"
 
 	"github.com/spindle-yarn/spindle/yarnlogs/internal/tfile"
 )
 
 var (
-	// ErrIndexedFormat is returned for a node file in the IndexedFile
-	// format (LogAggregationIndexedFileController), whose index is a
-	// serialized Java object.
-	ErrIndexedFormat = errors.New("aggregated log file is in the IndexedFile format, which is not supported: set yarn.log-aggregation.file-formats to TFile")
 	// ErrInProgress is returned for a node file the NodeManager is still
 	// writing (a .tmp file, or one without its TFile trailer yet).
 	ErrInProgress = errors.New("aggregated log file is still being written: wait for the application's log aggregation status to be SUCCEEDED")
@@ -43,7 +39,10 @@ type NodeLog struct {
 	Owner string
 	// ACLs maps an access type (VIEW_APP, MODIFY_APP) to its ACL.
 	ACLs map[string]string
+	// Indexed is the index of an IndexedFile node file; nil for a TFile.
+	Indexed *IndexedMeta
 
+	ix        *indexedLog
 	tr        *tfile.Reader
 	sc        *tfile.Scanner
 	closer    io.Closer
@@ -59,9 +58,12 @@ type NodeLog struct {
 type LogFile struct {
 	Name   string
 	Length int64
-	r      io.Reader
-	left   int64
-	err    error
+	// ModTime is the file's modification time an IndexedFile records;
+	// zero in a TFile, where the node file's stands for it.
+	ModTime time.Time
+	r       io.Reader
+	left    int64
+	err     error
 }
 
 // Read reads the file's bytes.
@@ -91,17 +93,27 @@ func (f *LogFile) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// NewNodeLog reads a node file from r, of size bytes. appID (may be empty)
-// helps recognize the IndexedFile format. closer, if not nil, is closed by
-// Close.
+// NewNodeLog reads a node file from r, of size bytes, in either format
+// (TFile or IndexedFile, told apart by their headers). appID (may be
+// empty) helps recognize the IndexedFile format. closer, if not nil, is
+// closed by Close.
 func NewNodeLog(r io.ReaderAt, size int64, appID string, closer io.Closer) (*NodeLog, error) {
+	return newNodeLog(r, size, size, appID, closer)
+}
+
+// newNodeLog is NewNodeLog with an IndexedFile's valid part ending at end
+// (from its checksum file; size otherwise).
+func newNodeLog(r io.ReaderAt, size, end int64, appID string, closer io.Closer) (*NodeLog, error) {
+	if n := indexedUUIDLen(r, size, appID); n > 0 {
+		if end == 0 {
+			return nil, ErrIndexedNoIndex
+		}
+		return newIndexedNodeLog(r, end, n, closer)
+	}
 	tr, err := tfile.NewReader(r, size)
 	if err != nil {
 		if errors.Is(err, tfile.ErrIncomplete) {
 			return nil, fmt.Errorf("%w (%v)", ErrInProgress, err)
-		}
-		if errors.Is(err, tfile.ErrNotBCFile) && isIndexedFile(r, size, appID) {
-			return nil, ErrIndexedFormat
 		}
 		return nil, err
 	}
@@ -116,25 +128,6 @@ func NewNodeLog(r io.ReaderAt, size int64, appID string, closer io.Closer) (*Nod
 			return l, nil
 		}
 	}
-}
-
-// isIndexedFile recognizes LogAggregationIndexedFileController's files: they
-// start and end with the SHA-256 of the application ID.
-func isIndexedFile(r io.ReaderAt, size int64, appID string) bool {
-	if size < 2*sha256.Size+4 {
-		return false
-	}
-	var head, tail [sha256.Size]byte
-	if _, err := r.ReadAt(head[:], 0); err != nil {
-		return false
-	}
-	if appID != "" && head == sha256.Sum256([]byte(appID)) {
-		return true
-	}
-	if _, err := r.ReadAt(tail[:], size-sha256.Size); err != nil {
-		return false
-	}
-	return head == tail
 }
 
 // advance reads the next record. A reserved one is parsed into l; a
@@ -205,6 +198,9 @@ func (l *NodeLog) NextContainer() (string, error) {
 	if l.err != nil {
 		return "", l.err
 	}
+	if l.ix != nil {
+		return l.ix.nextContainer()
+	}
 	for !l.pending {
 		ok, err := l.advance()
 		if err != nil {
@@ -227,6 +223,9 @@ func (l *NodeLog) NextContainer() (string, error) {
 func (l *NodeLog) NextFile() (*LogFile, error) {
 	if l.err != nil {
 		return nil, l.err
+	}
+	if l.ix != nil {
+		return l.ix.nextFile()
 	}
 	if l.cur == nil {
 		return nil, errors.New("NextFile called before NextContainer")

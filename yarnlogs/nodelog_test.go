@@ -191,16 +191,17 @@ func TestSyntheticEdgeCases(t *testing.T) {
 	}
 }
 
-func TestIndexedFileRefused(t *testing.T) {
-	// LogAggregationIndexedFileController: SHA-256 of the app ID, the
-	// compressed logs, the Java-serialized index, its length, the hash again.
+func TestIndexedFileCorruptIndex(t *testing.T) {
+	// The IndexedFile layout (SHA-256 of the app ID, compressed logs, the
+	// Java-serialized index, its length, the hash again) with an index cut
+	// after the stream header: a clear error, read as either format.
 	sum := sha256.Sum256([]byte(fixtureApp))
 	b := append(sum[:], bytes.Repeat([]byte{0x78, 0x9c, 1, 2, 3}, 50)...)
 	b = append(b, 0xac, 0xed, 0, 5, 0, 0, 0, 4)
 	b = append(b, sum[:]...)
 	for _, app := range []string{fixtureApp, ""} {
 		_, err := NewNodeLog(bytes.NewReader(b), int64(len(b)), app, nil)
-		if !errors.Is(err, ErrIndexedFormat) || !strings.Contains(err.Error(), "set yarn.log-aggregation.file-formats to TFile") {
+		if !errors.Is(err, ErrJavaSerial) {
 			t.Errorf("app %q: error %v", app, err)
 		}
 	}

@@ -69,17 +69,64 @@ type NodeFile struct {
 	ModTime time.Time
 	// InProgress is set for a .tmp file the NodeManager is still writing.
 	InProgress bool
+	// Format is the layout's format the file was found under.
+	Format string
+	// HasIndexEnd is set when an IndexedFile checksum file says where the
+	// file's valid part ends (IndexEnd): an upload cycle did not finish.
+	HasIndexEnd bool
+	IndexEnd    int64
 }
 
-// Open finds an application's aggregated logs. user is the application's
-// owner; when empty, every user directory under the log root is searched.
-// It lists the node files only; NodeLog reads one.
+// checksumSuffix marks an IndexedFile's checksum side file.
+const checksumSuffix = "-checksum"
+
+// maxChecksumFile bounds a checksum file read (a name and an offset).
+const maxChecksumFile = 64 << 10
+
+// Open finds an application's aggregated logs under every format
+// yarn.log-aggregation.file-formats lists. user is the application's owner;
+// when empty, every user directory under the log root is searched. It lists
+// the node files only; NodeLog reads one.
+//
+// `yarn logs` reads only the first format (in the listed order) that has
+// files for the application; Open lists that format's node files first, and
+// then those of the other formats, so logs split between formats (the
+// setting changed while the application ran) are all found.
 func Open(fsys FS, cfg *conf.Config, user, appID string) (*App, error) {
-	l, err := LayoutFromConfig(cfg)
+	layouts, err := LayoutsFromConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return OpenLayout(fsys, l, user, appID)
+	var app *App
+	var missing []error
+	var msgs []string
+	for _, l := range layouts {
+		a, err := OpenLayout(fsys, l, user, appID)
+		if errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, err)
+			msgs = append(msgs, l.Format+": "+err.Error())
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if app == nil {
+			app = a
+			continue
+		}
+		if a.User != app.User {
+			continue // another user's application of the same ID cannot be
+		}
+		app.Dirs = append(app.Dirs, a.Dirs...)
+		app.Nodes = append(app.Nodes, a.Nodes...)
+	}
+	if app == nil {
+		if len(missing) == 1 {
+			return nil, missing[0]
+		}
+		return nil, fmt.Errorf("no aggregated logs for %s in any format %s lists: %s: %w", appID, KeyFileFormats, strings.Join(msgs, "; "), fs.ErrNotExist)
+	}
+	return app, nil
 }
 
 // OpenLayout is Open with the layout given.
@@ -117,17 +164,22 @@ func OpenLayout(fsys FS, l Layout, user, appID string) (*App, error) {
 				return nil, fmt.Errorf("listing %s: %w", d, err)
 			}
 			app.Dirs = append(app.Dirs, d)
+			ends := checksumEnds(fsys, d, infos)
 			for _, fi := range infos {
 				// IndexedFile keeps "-checksum" side files; they are no node's logs.
-				if fi.IsDir() || strings.HasSuffix(fi.Name(), "-checksum") {
+				if fi.IsDir() || strings.HasSuffix(fi.Name(), checksumSuffix) {
 					continue
 				}
+				end, ok := ends[fi.Name()]
 				app.Nodes = append(app.Nodes, NodeFile{
-					Name:       fi.Name(),
-					Path:       path.Join(d, fi.Name()),
-					Size:       fi.Size(),
-					ModTime:    fi.ModTime(),
-					InProgress: strings.HasSuffix(fi.Name(), tmpSuffix),
+					Name:        fi.Name(),
+					Path:        path.Join(d, fi.Name()),
+					Size:        fi.Size(),
+					ModTime:     fi.ModTime(),
+					InProgress:  strings.HasSuffix(fi.Name(), tmpSuffix),
+					Format:      l.Format,
+					HasIndexEnd: ok,
+					IndexEnd:    end,
 				})
 			}
 		}
@@ -157,10 +209,50 @@ func (a *App) NodeLog(n NodeFile) (*NodeLog, error) {
 	if fi, err := a.fs.Stat(n.Path); err == nil {
 		size = fi.Size()
 	}
-	l, err := NewNodeLog(f, size, a.ID, f)
+	end := size
+	if n.HasIndexEnd {
+		end = n.IndexEnd
+	}
+	if end > size {
+		f.Close()
+		return nil, fmt.Errorf("reading %s: its checksum file says %d bytes are valid, but it has %d", n.Path, end, size)
+	}
+	l, err := newNodeLog(f, size, end, a.ID, f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("reading %s: %w", n.Path, err)
 	}
 	return l, nil
+}
+
+// checksumEnds reads a directory's IndexedFile checksum files: node file
+// name to the offset its valid part ends at. As Hadoop does, one that
+// cannot be read is ignored (the node file is then read to its end).
+func checksumEnds(fsys FS, dir string, infos []fs.FileInfo) map[string]int64 {
+	ends := map[string]int64{}
+	for _, fi := range infos {
+		name := fi.Name()
+		if fi.IsDir() || !strings.HasSuffix(name, checksumSuffix) || fi.Size() > maxChecksumFile {
+			continue
+		}
+		f, err := fsys.Open(path.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		b := make([]byte, fi.Size())
+		_, err = f.ReadAt(b, 0)
+		f.Close()
+		if err != nil && err != io.EOF {
+			continue
+		}
+		node, end, err := readChecksumFile(b)
+		if err != nil {
+			continue
+		}
+		if node == "" { // older Hadoop: the name is the checksum file's
+			node = strings.TrimSuffix(name, checksumSuffix)
+		}
+		ends[node] = end
+	}
+	return ends
 }

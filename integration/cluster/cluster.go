@@ -16,6 +16,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,6 +39,55 @@ type Options struct {
 	StartTimeout time.Duration
 	// Stderr receives the JVM's stderr (warnings, errors). Nil: the log file only.
 	Stderr io.Writer
+	// Secure starts a Kerberized cluster: a KDC in the same JVM, Kerberos
+	// for every RPC, SPNEGO on the web servers, SASL-protected DataNode
+	// transfers and HTTPS for HDFS; Cluster.Kerberos says where its files are.
+	Secure bool
+	// RPCProtection is hadoop.rpc.protection under Secure: authentication
+	// (default), integrity or privacy.
+	RPCProtection string
+	// DataTransferProtection is dfs.data.transfer.protection under Secure;
+	// empty means the same as RPCProtection.
+	DataTransferProtection string
+	// Conf are extra server settings (e.g. short delegation token
+	// lifetimes, hadoop.proxyuser.*), applied before the daemons start.
+	Conf map[string]string
+	// HTTPS, under Secure, serves YARN's web (NodeManager logs) over HTTPS
+	// only (yarn.http.policy=HTTPS_ONLY), with Kerberos.CAPEM's certificate.
+	HTTPS bool
+	// LogFormat is yarn.log-aggregation.file-formats: TFile, IFile,
+	// IFile,TFile or TFile,IFile (the first is the one NodeManagers
+	// write). Empty: $LOG_FORMAT, else TFile.
+	LogFormat string
+}
+
+// LogFormats are the values Options.LogFormat accepts.
+var LogFormats = []string{"TFile", "IFile", "IFile,TFile", "TFile,IFile"}
+
+// Kerberos is what a client of a Secure cluster needs: the realm's KDC and
+// krb5.conf, and a user principal (named as the OS user) with a keytab and
+// a ticket cache holding a TGT, as after kinit.
+type Kerberos struct {
+	Realm string `json:"realm"`
+	// KDC is the KDC's host:port (TCP).
+	KDC      string `json:"kdc"`
+	Krb5Conf string `json:"krb5_conf"`
+	// UserPrincipal is user@REALM, user being the OS user (HDFS's superuser here).
+	UserPrincipal string `json:"user_principal"`
+	UserKeytab    string `json:"user_keytab"`
+	UserCCache    string `json:"user_ccache"`
+	// ExpiredCCache holds a TGT of UserPrincipal that expires five seconds
+	// after the cluster started.
+	ExpiredCCache string `json:"expired_ccache"`
+	// CAPEM is the certificate of the HTTPS servers (NameNode, DataNode),
+	// for localhost and 127.0.0.1.
+	CAPEM                  string `json:"ca_pem"`
+	RPCProtection          string `json:"rpc_protection"`
+	DataTransferProtection string `json:"data_transfer_protection"`
+	// Keytabs maps every principal (name@REALM) to its keytab: the
+	// daemons' hadoop/localhost (one JVM has one Kerberos login), SPNEGO's
+	// HTTP/localhost, and the user.
+	Keytabs map[string]string `json:"keytabs"`
 }
 
 // Node is a NodeManager as the ResourceManager saw it at start.
@@ -55,6 +106,8 @@ type Cluster struct {
 	NodeManagers     []Node `json:"node_managers"`
 	// StartMillis is the JVM's own measure of its start, for the README.
 	StartMillis int64 `json:"start_millis"`
+	// Kerberos is set for a Secure cluster.
+	Kerberos *Kerberos `json:"kerberos,omitempty"`
 
 	WorkDir string `json:"-"`
 	LogFile string `json:"-"`
@@ -146,6 +199,19 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.NodeManagers == 0 {
 		opts.NodeManagers = 2
 	}
+	if opts.LogFormat == "" {
+		opts.LogFormat = os.Getenv("LOG_FORMAT")
+	}
+	if opts.LogFormat != "" {
+		if !slices.Contains(LogFormats, opts.LogFormat) {
+			return nil, fmt.Errorf("start minicluster: log format (LOG_FORMAT) %q: want one of %s", opts.LogFormat, strings.Join(LogFormats, ", "))
+		}
+		conf := map[string]string{"yarn.log-aggregation.file-formats": opts.LogFormat}
+		for k, v := range opts.Conf {
+			conf[k] = v
+		}
+		opts.Conf = conf
+	}
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
 	if err := Build(ctx); err != nil {
@@ -163,9 +229,42 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	for _, o := range javaOpens {
 		jvm = append(jvm, "--add-opens="+o+"=ALL-UNNAMED")
 	}
+	args := []string{"--work-dir", c.WorkDir, "--node-managers", fmt.Sprint(opts.NodeManagers), "--exit-on-stdin-eof"}
+	var classpath []string
+	if opts.Secure {
+		args = append(args, "--secure")
+		// Every web server of this JVM shares one Kerberos replay cache,
+		// and Hadoop's authentication filter meets each SPNEGO request
+		// twice on its way to a YARN web service ("Request is a replay").
+		// One daemon per JVM, as on a real cluster, never needs this.
+		jvm = append(jvm, "-Dsun.security.krb5.rcache=none")
+		if opts.RPCProtection != "" {
+			args = append(args, "--rpc-protection", opts.RPCProtection)
+		}
+		if opts.DataTransferProtection != "" {
+			args = append(args, "--data-transfer-protection", opts.DataTransferProtection)
+		}
+		if opts.HTTPS {
+			args = append(args, "--https")
+		}
+		// Hadoop reads ssl-server.xml and the site files, which the JVM
+		// writes here (see Secure.java), as resources.
+		dir := filepath.Join(c.WorkDir, "classpath")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("start minicluster: %w", err)
+		}
+		classpath = append(classpath, dir)
+	}
+	keys := make([]string, 0, len(opts.Conf))
+	for k := range opts.Conf {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "--set", k+"="+opts.Conf[k])
+	}
 	var errTail tailBuffer
-	cmd, err := javaMain(jvm, "dev.spindle.minicluster.Main", []string{"--work-dir", c.WorkDir,
-		"--node-managers", fmt.Sprint(opts.NodeManagers), "--exit-on-stdin-eof"}, c.WorkDir, opts.Stderr, &errTail)
+	cmd, err := javaMain(jvm, "dev.spindle.minicluster.Main", args, classpath, c.WorkDir, opts.Stderr, &errTail)
 	if err != nil {
 		return nil, fmt.Errorf("start minicluster: %w", err)
 	}
@@ -233,7 +332,7 @@ func workDir(dir, tmpPrefix string) (string, bool, error) {
 // program's main classes, in its own process group so a stop reaches every
 // child; stderr goes to stderr (if not nil) and to tail. Not
 // CommandContext: the JVM outlives the start context.
-func javaMain(jvmArgs []string, mainClass string, args []string, dir string, stderr io.Writer, tail *tailBuffer) (*exec.Cmd, error) {
+func javaMain(jvmArgs []string, mainClass string, args, classpath []string, dir string, stderr io.Writer, tail *tailBuffer) (*exec.Cmd, error) {
 	cp, err := os.ReadFile(filepath.Join(ProgramDir(), "target", "classpath.txt"))
 	if err != nil {
 		return nil, err
@@ -242,8 +341,8 @@ func javaMain(jvmArgs []string, mainClass string, args []string, dir string, std
 	if home := os.Getenv("JAVA_HOME"); home != "" {
 		java = filepath.Join(home, "bin", "java")
 	}
-	argv := append(append([]string{}, jvmArgs...),
-		"-cp", filepath.Join(ProgramDir(), "target", "classes")+":"+strings.TrimSpace(string(cp)), mainClass)
+	classpath = append(classpath, filepath.Join(ProgramDir(), "target", "classes"), strings.TrimSpace(string(cp)))
+	argv := append(append([]string{}, jvmArgs...), "-cp", strings.Join(classpath, ":"), mainClass)
 	cmd := exec.Command(java, append(argv, args...)...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -257,6 +356,10 @@ func javaMain(jvmArgs []string, mainClass string, args []string, dir string, std
 // Stop shuts the cluster down: stdin closes (the JVM stops its services),
 // after 60s the process group is killed, then any container process still
 // running from the work dir is killed. The work dir is removed if Start made it.
+// PID is the cluster JVM's process id, for tests that pause the whole
+// cluster (SIGSTOP): every daemon at once, as if its nodes were gone.
+func (c *Cluster) PID() int { return c.cmd.Process.Pid }
+
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		if c.stdin != nil {
@@ -300,9 +403,15 @@ func killStragglers(dir string) {
 	}
 }
 
-// Env returns the environment a Hadoop client needs to use this cluster.
+// Env returns the environment a Hadoop client needs to use this cluster:
+// for a Secure one also krb5.conf and the user's ticket cache (as after
+// kinit), and the HTTPS certificate as SSL_CERT_FILE (Go's own variable).
 func (c *Cluster) Env() []string {
-	return []string{"HADOOP_CONF_DIR=" + c.ConfDir, "YARN_CONF_DIR=" + c.ConfDir}
+	env := []string{"HADOOP_CONF_DIR=" + c.ConfDir, "YARN_CONF_DIR=" + c.ConfDir}
+	if k := c.Kerberos; k != nil {
+		env = append(env, "KRB5_CONFIG="+k.Krb5Conf, "KRB5CCNAME="+k.UserCCache, "SSL_CERT_FILE="+k.CAPEM)
+	}
+	return env
 }
 
 type tailBuffer struct {

@@ -88,7 +88,7 @@ func StartKDC(ctx context.Context, opts KDCOptions) (*KDC, error) {
 	}
 	var errTail tailBuffer
 	cmd, err := javaMain([]string{"-Xmx256m", "-Dspindle.minicluster.log=" + filepath.Join(k.WorkDir, "kdc.log")},
-		"dev.spindle.minicluster.Kdc", args, k.WorkDir, opts.Stderr, &errTail)
+		"dev.spindle.minicluster.Kdc", args, nil, k.WorkDir, opts.Stderr, &errTail)
 	if err != nil {
 		return nil, fmt.Errorf("start KDC: %w", err)
 	}

@@ -19,6 +19,7 @@ import dask.config
 import yaml
 from distributed.core import Status, rpc
 from distributed.deploy import Cluster
+from distributed.security import Security
 from distributed.utils import Log, Logs
 
 logger = logging.getLogger(__name__)
@@ -241,6 +242,15 @@ class SpindleAdaptive:
         return f"SpindleAdaptive(minimum={self.minimum}, maximum={self.maximum}, pool={self.pool!r})"
 
 
+def _security(tls):
+    """The distributed Security for an application's client key files (the
+    CLI's "tls": ca_file, cert, key), or None for a plain application."""
+    if not tls:
+        return None
+    return Security(tls_ca_file=tls["ca_file"], tls_client_cert=tls["cert"], tls_client_key=tls["key"],
+                    require_encryption=True)
+
+
 class YarnCluster(Cluster):
     """A Dask cluster on YARN, started by Spindle, with dask-yarn's arguments.
 
@@ -356,6 +366,8 @@ class YarnCluster(Cluster):
         Cluster.__init__(self, asynchronous=asynchronous, name=name)
         self.app_id = None
         self._dashboard = ""
+        # A distributed Security with the client's key for a TLS application.
+        self.security = None
         self._given = {}
         self._locate = locate
         self._owned = owned
@@ -394,7 +406,13 @@ class YarnCluster(Cluster):
             # Nothing runs: no "unclosed cluster" warning for this object.
             self.status = Status.closed
             raise
-        self.scheduler_comm = rpc(self._scheduler_address)
+        if self.security is None and self._scheduler_address.startswith("tls://"):
+            # Inside a TLS application (from_current): the runtime set Dask's
+            # TLS configuration for the script.
+            self.security = Security()
+        # Client(cluster) takes the cluster's security too.
+        conn = self.security.get_connection_args("client") if self.security else None
+        self.scheduler_comm = rpc(self._scheduler_address, connection_args=conn)
         try:
             await super()._start()
         except BaseException:
@@ -485,6 +503,7 @@ class YarnCluster(Cluster):
         out = json.loads(proc.stdout)
         self._dashboard = out.get("dashboard_address", "")
         self._scheduler_address = out["scheduler_address"]
+        self.security = _security(out.get("tls"))
 
     async def _submit(self, spec):
         with tempfile.TemporaryDirectory(prefix="dask-spindle-") as tmp:
@@ -513,6 +532,7 @@ class YarnCluster(Cluster):
         self.app_id = out["app_id"]
         self._dashboard = out.get("dashboard_address", "")
         self._scheduler_address = out["scheduler_address"]
+        self.security = _security(out.get("tls"))
 
     @staticmethod
     def _arguments_named(err, given):

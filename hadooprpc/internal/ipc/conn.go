@@ -177,6 +177,25 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 // NewConn runs the connection setup over an already open nc (closed on
 // failure). addr names the peer in errors.
 func NewConn(ctx context.Context, nc net.Conn, addr string, opts Options) (*Conn, error) {
+	c, br, err := handshake(ctx, nc, addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	var in io.Reader = br
+	if c.layer != nil {
+		in = &unwrapReader{r: br, layer: c.layer, max: c.maxResp}
+	}
+	c.lastWrite.Store(time.Now().UnixNano())
+	go c.readLoop(in)
+	if iv := c.pingInterval(); iv > 0 {
+		go c.pingLoop(iv)
+	}
+	return c, nil
+}
+
+// handshake makes a Conn over nc and runs the connection setup; nc is
+// closed on failure.
+func handshake(ctx context.Context, nc net.Conn, addr string, opts Options) (*Conn, *bufio.Reader, error) {
 	c := &Conn{
 		addr:     addr,
 		opts:     opts,
@@ -196,18 +215,9 @@ func NewConn(ctx context.Context, nc net.Conn, addr string, opts Options) (*Conn
 	br := bufio.NewReaderSize(nc, 64<<10)
 	if err := c.setup(ctx, br); err != nil {
 		nc.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	var in io.Reader = br
-	if c.layer != nil {
-		in = &unwrapReader{r: br, layer: c.layer, max: c.maxResp}
-	}
-	c.lastWrite.Store(time.Now().UnixNano())
-	go c.readLoop(in)
-	if iv := c.pingInterval(); iv > 0 {
-		go c.pingLoop(iv)
-	}
-	return c, nil
+	return c, br, nil
 }
 
 func (c *Conn) pingInterval() time.Duration {

@@ -68,3 +68,7 @@ func remoteErrorFrom(h *rpcpb.RpcResponseHeaderProto, method string) *RemoteErro
 	}
 	return e
 }
+
+// ErrKerberos is wrapped by errors of the client's Kerberos side: its
+// credentials, the KDC, or a server principal other than the configured one.
+var ErrKerberos = errors.New("kerberos")

@@ -164,7 +164,8 @@ func (c *Conn) servicePrincipal(a *rpcpb.RpcSaslProto_SaslAuth) (string, error) 
 	conf = strings.Replace(conf, "_HOST", strings.ToLower(a.GetServerId()), 1)
 	name, realm, _ := strings.Cut(conf, "@")
 	if name != advertised {
-		return "", fmt.Errorf("server has Kerberos principal %s, expected %s", advertised, name)
+		return "", fmt.Errorf("%w: the server at %s has Kerberos principal %s, but the configuration expects %s (%s): check the Hadoop configuration's *.kerberos.principal / *.principal setting for this service",
+			ErrKerberos, c.addr, advertised, name, c.opts.ServicePrincipal)
 	}
 	if realm != "" {
 		return name + "@" + realm, nil

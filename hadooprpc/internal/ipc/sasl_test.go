@@ -44,45 +44,53 @@ func digestFields(b []byte) map[string]string {
 
 func md5hex(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
 
-// A fake TOKEN server: DIGEST-MD5 with the challenge inside the NEGOTIATE
-// reply, as Hadoop's server sends it.
+// tokenHandshake plays Hadoop's server side of TOKEN/DIGEST-MD5 (qop
+// auth) for the token with identifier "ident" and password "secret",
+// with the challenge inside the NEGOTIATE reply as Hadoop sends it.
+func (s *srvConn) tokenHandshake() bool {
+	user, pass := "aWRlbnQ=", "c2VjcmV0"
+	if p := s.preamble(); !bytes.Equal(p, []byte("hrpc\x09\x00\xdf")) {
+		s.tb.Errorf("preamble % x", p)
+		return false
+	}
+	if m := s.sasl(); m.GetState() != rpcpb.RpcSaslProto_NEGOTIATE {
+		s.tb.Errorf("want NEGOTIATE, got %v", m)
+		return false
+	}
+	s.sendSASL(&rpcpb.RpcSaslProto{State: rpcpb.RpcSaslProto_NEGOTIATE.Enum(), Auths: []*rpcpb.RpcSaslProto_SaslAuth{
+		{Method: proto.String("TOKEN"), Mechanism: proto.String("DIGEST-MD5"), Protocol: proto.String(""), ServerId: proto.String("default"),
+			Challenge: []byte(`realm="default",nonce="N",qop="auth",charset=utf-8,algorithm=md5-sess`)},
+		{Method: proto.String("SIMPLE"), Mechanism: proto.String("")},
+	}})
+	m := s.sasl()
+	if m.GetState() != rpcpb.RpcSaslProto_INITIATE || len(m.Auths) != 1 || m.Auths[0].Challenge != nil || m.Auths[0].GetMethod() != "TOKEN" {
+		s.tb.Errorf("bad INITIATE %v", m)
+		return false
+	}
+	f := digestFields(m.Token)
+	if f["username"] != user || f["digest-uri"] != "/default" || f["realm"] != "default" {
+		s.tb.Errorf("digest response %s", m.Token)
+	}
+	inner := md5.Sum([]byte(user + ":default:" + pass))
+	ha1 := md5hex(string(inner[:]) + ":N:" + f["cnonce"])
+	kd := func(a2 string) string {
+		return md5hex(ha1 + ":N:00000001:" + f["cnonce"] + ":auth:" + md5hex(a2))
+	}
+	if f["response"] != kd("AUTHENTICATE:/default") {
+		s.fail(-1, rpcpb.RpcResponseHeaderProto_FATAL, rpcpb.RpcResponseHeaderProto_FATAL_UNAUTHORIZED, "javax.security.sasl.SaslException", "bad digest")
+		return false
+	}
+	s.sendSASL(&rpcpb.RpcSaslProto{State: rpcpb.RpcSaslProto_SUCCESS.Enum(), Token: []byte("rspauth=" + kd(":/default"))})
+	return true
+}
+
 func TestTokenAuth(t *testing.T) {
 	tok := &Token{Identifier: []byte("ident"), Password: []byte("secret"), Kind: "YARN_AM_RM_TOKEN"}
-	user, pass := "aWRlbnQ=", "c2VjcmV0"
 	ctxCh := make(chan *rpcpb.IpcConnectionContextProto, 1)
 	addr := startServer(t, func(s *srvConn) {
-		if p := s.preamble(); !bytes.Equal(p, []byte("hrpc\x09\x00\xdf")) {
-			t.Errorf("preamble % x", p)
+		if !s.tokenHandshake() {
 			return
 		}
-		if m := s.sasl(); m.GetState() != rpcpb.RpcSaslProto_NEGOTIATE {
-			t.Errorf("want NEGOTIATE, got %v", m)
-			return
-		}
-		s.sendSASL(&rpcpb.RpcSaslProto{State: rpcpb.RpcSaslProto_NEGOTIATE.Enum(), Auths: []*rpcpb.RpcSaslProto_SaslAuth{
-			{Method: proto.String("TOKEN"), Mechanism: proto.String("DIGEST-MD5"), Protocol: proto.String(""), ServerId: proto.String("default"),
-				Challenge: []byte(`realm="default",nonce="N",qop="auth",charset=utf-8,algorithm=md5-sess`)},
-			{Method: proto.String("SIMPLE"), Mechanism: proto.String("")},
-		}})
-		m := s.sasl()
-		if m.GetState() != rpcpb.RpcSaslProto_INITIATE || len(m.Auths) != 1 || m.Auths[0].Challenge != nil || m.Auths[0].GetMethod() != "TOKEN" {
-			t.Errorf("bad INITIATE %v", m)
-			return
-		}
-		f := digestFields(m.Token)
-		if f["username"] != user || f["digest-uri"] != "/default" || f["realm"] != "default" {
-			t.Errorf("digest response %s", m.Token)
-		}
-		inner := md5.Sum([]byte(user + ":default:" + pass))
-		ha1 := md5hex(string(inner[:]) + ":N:" + f["cnonce"])
-		kd := func(a2 string) string {
-			return md5hex(ha1 + ":N:00000001:" + f["cnonce"] + ":auth:" + md5hex(a2))
-		}
-		if f["response"] != kd("AUTHENTICATE:/default") {
-			s.fail(-1, rpcpb.RpcResponseHeaderProto_FATAL, rpcpb.RpcResponseHeaderProto_FATAL_UNAUTHORIZED, "javax.security.sasl.SaslException", "bad digest")
-			return
-		}
-		s.sendSASL(&rpcpb.RpcSaslProto{State: rpcpb.RpcSaslProto_SUCCESS.Enum(), Token: []byte("rspauth=" + kd(":/default"))})
 		h, parts := s.request()
 		cc := &rpcpb.IpcConnectionContextProto{}
 		if h.GetCallId() == callIDConnectionContext && len(parts) == 1 {

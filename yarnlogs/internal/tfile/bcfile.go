@@ -215,7 +215,12 @@ func (f *bcFile) readMeta(name string) ([]byte, error) {
 
 // blockReader streams a block's decompressed bytes.
 func (f *bcFile) blockReader(compression string, reg Region) (io.Reader, error) {
-	sec := io.NewSectionReader(f.r, reg.Offset, reg.CompressedSize)
+	return Decompress(compression, io.NewSectionReader(f.r, reg.Offset, reg.CompressedSize))
+}
+
+// Decompress streams the bytes compressed in sec with one of Hadoop's
+// Compression algorithms (by the name TFile and IndexedFile record).
+func Decompress(compression string, sec io.Reader) (io.Reader, error) {
 	switch compression {
 	case CompressionNone:
 		return sec, nil
@@ -224,7 +229,7 @@ func (f *bcFile) blockReader(compression string, reg Region) (io.Reader, error) 
 	case CompressionLzo:
 		return nil, errors.New("lzo compression is not supported: set yarn.nodemanager.log-aggregation.compression-type to gz or none")
 	default:
-		return nil, fmt.Errorf("unknown TFile compression %q (known: none, gz)", compression)
+		return nil, fmt.Errorf("unknown compression %q (known: none, gz)", compression)
 	}
 }
 

@@ -8,12 +8,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
 import org.apache.hadoop.minikdc.MiniKdc;
+import org.apache.kerby.KOptions;
 import org.apache.kerby.kerberos.kerb.client.KrbClient;
+import org.apache.kerby.kerberos.kerb.client.KrbOption;
 import org.apache.kerby.kerberos.kerb.type.ticket.TgtTicket;
 import org.apache.kerby.kerberos.kerb.server.KdcConfigKey;
 import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
@@ -79,66 +83,17 @@ public final class Kdc {
     PrintStream out = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), true, "UTF-8");
     System.setOut(System.err);
 
-    Properties conf = MiniKdc.createConf();
-    conf.setProperty(MiniKdc.KDC_BIND_ADDRESS, "127.0.0.1");
-    conf.setProperty(MiniKdc.KDC_PORT, "0");
-    conf.setProperty(MiniKdc.ORG_NAME, orgName);
-    conf.setProperty(MiniKdc.ORG_DOMAIN, orgDomain);
-    File kdcDir = new File(work, "kdc");
-    Files.createDirectories(kdcDir.toPath());
-    MiniKdc kdc = new MiniKdc(conf, kdcDir);
+    Started k;
     try {
-      kdc.start();
+      k = start(work, orgName, orgDomain, principals, ccaches, enctypes);
     } catch (Throwable t) {
       System.err.println("spindle-kdc: start failed: " + t);
       t.printStackTrace(System.err);
       System.exit(2);
+      return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(kdc::stop, "spindle-kdc-shutdown"));
-    setEncryptionTypes(kdc, enctypes);
-
-    String realm = kdc.getRealm();
-    String address = kdc.getHost() + ":" + kdc.getPort();
-    File keytabDir = new File(work, "keytabs");
-    Files.createDirectories(keytabDir.toPath());
-    StringBuilder keytabs = new StringBuilder("{");
-    StringBuilder names = new StringBuilder("[");
-    for (String p : principals) {
-      File kt = new File(keytabDir, p.replace('/', '_') + ".keytab");
-      kdc.createPrincipal(kt, p);
-      if (names.length() > 1) {
-        keytabs.append(',');
-        names.append(',');
-      }
-      keytabs.append(quote(p + "@" + realm)).append(':').append(quote(kt.getPath()));
-      names.append(quote(p + "@" + realm));
-    }
-    keytabs.append('}');
-    names.append(']');
-    // A ticket cache (MIT format v4, what kinit writes) holding a TGT got
-    // with the principal's keytab.
-    StringBuilder caches = new StringBuilder("{");
-    for (String p : ccaches) {
-      if (!principals.contains(p)) {
-        usage("--ccache " + p + " is not one of the --principal names");
-      }
-      File cc = new File(keytabDir, p.replace('/', '_') + ".ccache");
-      KrbClient client = simpleKdc(kdc).getKrbClient();
-      TgtTicket tgt = client.requestTgt(p + "@" + realm, new File(keytabDir, p.replace('/', '_') + ".keytab"));
-      client.storeTicket(tgt, cc);
-      if (caches.length() > 1) {
-        caches.append(',');
-      }
-      caches.append(quote(p + "@" + realm)).append(':').append(quote(cc.getPath()));
-    }
-    caches.append('}');
-
-    File krb5conf = new File(work, "krb5.conf");
-    Files.write(krb5conf.toPath(), krb5Conf(realm, address).getBytes(StandardCharsets.UTF_8));
-
-    out.println(READY + " {\"realm\":" + quote(realm) + ",\"kdc\":" + quote(address)
-        + ",\"krb5_conf\":" + quote(krb5conf.getPath()) + ",\"keytabs\":" + keytabs
-        + ",\"principals\":" + names + ",\"ccaches\":" + caches + "}");
+    Runtime.getRuntime().addShutdownHook(new Thread(k.kdc::stop, "spindle-kdc-shutdown"));
+    out.println(READY + " " + k.json());
     out.flush();
 
     CountDownLatch stop = new CountDownLatch(1);
@@ -161,6 +116,107 @@ public final class Kdc {
     watcher.start();
     stop.await();
     System.exit(0); // the shutdown hook stops the KDC
+  }
+
+  /** A running KDC and what it made. */
+  static final class Started {
+    MiniKdc kdc;
+    String realm;
+    String address;
+    File krb5conf;
+    /** principal@REALM to keytab, ticket cache, in creation order. */
+    final Map<String, File> keytabs = new LinkedHashMap<>();
+    final Map<String, File> ccaches = new LinkedHashMap<>();
+
+    String principal(String name) {
+      return name + "@" + realm;
+    }
+
+    File keytab(String name) {
+      return keytabs.get(principal(name));
+    }
+
+    String json() {
+      List<String> names = new ArrayList<>();
+      for (String p : keytabs.keySet()) {
+        names.add(quote(p));
+      }
+      return "{\"realm\":" + quote(realm) + ",\"kdc\":" + quote(address)
+          + ",\"krb5_conf\":" + quote(krb5conf.getPath()) + ",\"keytabs\":" + jsonMap(keytabs)
+          + ",\"principals\":[" + String.join(",", names) + "],\"ccaches\":" + jsonMap(ccaches) + "}";
+    }
+
+    static String jsonMap(Map<String, File> m) {
+      List<String> kv = new ArrayList<>();
+      for (Map.Entry<String, File> e : m.entrySet()) {
+        kv.add(quote(e.getKey()) + ":" + quote(e.getValue().getPath()));
+      }
+      return "{" + String.join(",", kv) + "}";
+    }
+
+    /**
+     * A ticket cache (MIT format v4, what kinit writes) at cc holding a TGT
+     * got with the principal's keytab; lifetimeSeconds &gt; 0 asks for a
+     * ticket that short (an expired ticket cache, for tests).
+     */
+    void storeTgt(String name, File cc, int lifetimeSeconds) throws Exception {
+      KrbClient client = simpleKdc(kdc).getKrbClient();
+      // Kerby's client waits a few seconds only: too little on a busy CI machine.
+      client.setTimeout(60_000);
+      client.init();
+      TgtTicket tgt;
+      if (lifetimeSeconds > 0) {
+        KOptions o = new KOptions();
+        o.add(KrbOption.CLIENT_PRINCIPAL, principal(name));
+        o.add(KrbOption.USE_KEYTAB, true);
+        o.add(KrbOption.KEYTAB_FILE, keytab(name));
+        o.add(KrbOption.LIFE_TIME, lifetimeSeconds);
+        tgt = client.requestTgt(o);
+      } else {
+        tgt = client.requestTgt(principal(name), keytab(name));
+      }
+      client.storeTicket(tgt, cc);
+    }
+  }
+
+  /**
+   * Starts a KDC for realm orgName.orgDomain on 127.0.0.1 (a free port) with
+   * each principal and its own keytab under work/keytabs, a ticket cache for
+   * each of ccaches, and work/krb5.conf for clients.
+   */
+  static Started start(File work, String orgName, String orgDomain, List<String> principals, List<String> ccaches,
+      String enctypes) throws Exception {
+    Properties conf = MiniKdc.createConf();
+    conf.setProperty(MiniKdc.KDC_BIND_ADDRESS, "127.0.0.1");
+    conf.setProperty(MiniKdc.KDC_PORT, "0");
+    conf.setProperty(MiniKdc.ORG_NAME, orgName);
+    conf.setProperty(MiniKdc.ORG_DOMAIN, orgDomain);
+    File kdcDir = new File(work, "kdc");
+    Files.createDirectories(kdcDir.toPath());
+    Started k = new Started();
+    k.kdc = new MiniKdc(conf, kdcDir);
+    k.kdc.start();
+    setEncryptionTypes(k.kdc, enctypes);
+    k.realm = k.kdc.getRealm();
+    k.address = k.kdc.getHost() + ":" + k.kdc.getPort();
+    File keytabDir = new File(work, "keytabs");
+    Files.createDirectories(keytabDir.toPath());
+    for (String p : principals) {
+      File kt = new File(keytabDir, p.replace('/', '_') + ".keytab");
+      k.kdc.createPrincipal(kt, p);
+      k.keytabs.put(k.principal(p), kt);
+    }
+    for (String p : ccaches) {
+      if (!principals.contains(p)) {
+        throw new IllegalArgumentException("ticket cache for " + p + ", which is not one of the principals");
+      }
+      File cc = new File(keytabDir, p.replace('/', '_') + ".ccache");
+      k.storeTgt(p, cc, 0);
+      k.ccaches.put(k.principal(p), cc);
+    }
+    k.krb5conf = new File(work, "krb5.conf");
+    Files.write(k.krb5conf.toPath(), krb5Conf(k.realm, k.address).getBytes(StandardCharsets.UTF_8));
+    return k;
   }
 
   /**

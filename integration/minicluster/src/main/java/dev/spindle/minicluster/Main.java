@@ -111,6 +111,9 @@ public final class Main {
       nodes.add("{\"id\":\"" + n.getNodeID() + "\",\"state\":\"" + n.getState() + "\"}");
     }
     sb.append(String.join(",", nodes)).append("],");
+    if (c.secure != null) {
+      sb.append("\"kerberos\":").append(c.secure.json()).append(',');
+    }
     sb.append("\"start_millis\":").append(startMillis);
     return sb.append('}').toString();
   }
@@ -135,6 +138,9 @@ public final class Main {
       }
     }
     hdfs.put("dfs.replication", "1");
+    if (c.secure != null) {
+      c.secure.siteFiles(core, hdfs, d);
+    }
     Map<String, String> yarn = new TreeMap<>();
     YarnConfiguration defaults = new YarnConfiguration();
     for (Map.Entry<String, String> e : y) {
@@ -176,6 +182,8 @@ public final class Main {
     final Options opts;
     MiniDFSCluster dfs;
     MiniYARNCluster yarn;
+    /** The KDC and keytabs when --secure; null otherwise. */
+    Secure secure;
 
     Cluster(File work, Options opts) {
       this.work = work;
@@ -184,6 +192,15 @@ public final class Main {
 
     void start() throws Exception {
       Configuration conf = new HdfsConfiguration();
+      if (opts.secure) {
+        secure = Secure.start(work, opts.rpcProtection, opts.dataTransferProtection);
+        secure.configure(conf);
+      }
+      // --set: settings a test needs on the servers (short token lifetimes,
+      // hadoop.proxyuser.*), before any daemon reads them.
+      for (Map.Entry<String, String> e : opts.extra.entrySet()) {
+        conf.set(e.getKey(), e.getValue());
+      }
       conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, new File(work, "dfs").getPath());
       conf.setInt("dfs.replication", 1);
       // Quick DataNode heartbeats shorten the wait for a writable HDFS.
@@ -220,12 +237,19 @@ public final class Main {
       yconf.setLong(YarnConfiguration.NM_MIN_PER_DISK_FREE_SPACE_MB, 0);
       yconf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, false);
       yconf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
-      // Aggregate container logs into HDFS (TFile). MiniYARNCluster points each NM's
-      // yarn.nodemanager.remote-app-log-dir at its own folder; the TFile controller's
-      // own key takes precedence, so every NM writes under one HDFS root as on a real cluster.
+      // Aggregate container logs into HDFS (TFile unless --set chose the
+      // formats). MiniYARNCluster points each NM's yarn.nodemanager.remote-app-log-dir
+      // at its own folder; the formats' own keys take precedence, so every NM
+      // writes under one HDFS root as on a real cluster.
       yconf.setBoolean(YarnConfiguration.LOG_AGGREGATION_ENABLED, true);
-      yconf.set("yarn.log-aggregation.file-formats", "TFile");
+      if (!opts.extra.containsKey("yarn.log-aggregation.file-formats")) {
+        yconf.set("yarn.log-aggregation.file-formats", "TFile");
+      }
       yconf.set("yarn.log-aggregation.TFile.remote-app-log-dir", "/tmp/logs");
+      yconf.set("yarn.log-aggregation.IFile.remote-app-log-dir", "/tmp/logs");
+      // yarn-default.xml names only TFile's class; clusters using IFile set its own.
+      yconf.set("yarn.log-aggregation.file-controller.IFile.class",
+          "org.apache.hadoop.yarn.logaggregation.filecontroller.ifile.LogAggregationIndexedFileController");
       yconf.setLong(YarnConfiguration.DEBUG_NM_DELETE_DELAY_SEC, 0);
       // Fast container stop: SIGTERM then SIGKILL after this delay.
       yconf.setLong(YarnConfiguration.NM_SLEEP_DELAY_BEFORE_SIGKILL_MS, 2000);
@@ -233,6 +257,12 @@ public final class Main {
       yconf.setBoolean(YarnConfiguration.YARN_MINICLUSTER_USE_RPC, false);
       yconf.setBoolean(YarnConfiguration.NM_RECOVERY_ENABLED, false);
 
+      if (secure != null) {
+        secure.configureYarn(yconf);
+        if (opts.https) {
+          yconf.set(YarnConfiguration.YARN_HTTP_POLICY_KEY, "HTTPS_ONLY");
+        }
+      }
       yarn = new MiniYARNCluster("spindle", 1, opts.nodeManagers, 1, 1);
       yarn.init(yconf);
       yarn.start();
@@ -281,6 +311,10 @@ public final class Main {
         }
         dfs = null;
       }
+      if (secure != null) {
+        secure.stop();
+        secure = null;
+      }
     }
   }
 
@@ -290,6 +324,14 @@ public final class Main {
     int nodeManagers = 2;
     int nameNodePort = 0;
     boolean exitOnStdinEof;
+    /** Kerberos everywhere: see Secure. */
+    boolean secure;
+    String rpcProtection = "authentication";
+    String dataTransferProtection;
+    /** --set key=value, repeatable: extra server configuration. */
+    final Map<String, String> extra = new java.util.LinkedHashMap<>();
+    /** With --secure: YARN's web servers (NodeManager logs) on HTTPS only. */
+    boolean https;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -301,6 +343,19 @@ public final class Main {
           case "--node-managers": o.nodeManagers = Integer.parseInt(need(args, ++i, a)); break;
           case "--namenode-port": o.nameNodePort = Integer.parseInt(need(args, ++i, a)); break;
           case "--exit-on-stdin-eof": o.exitOnStdinEof = true; break;
+          case "--secure": o.secure = true; break;
+          case "--https": o.https = true; break;
+          case "--rpc-protection": o.rpcProtection = qop(need(args, ++i, a), a); break;
+          case "--data-transfer-protection": o.dataTransferProtection = qop(need(args, ++i, a), a); break;
+          case "--set": {
+            String kv = need(args, ++i, a);
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+              usage("--set needs key=value, got " + kv);
+            }
+            o.extra.put(kv.substring(0, eq), kv.substring(eq + 1));
+            break;
+          }
           default:
             usage("unknown argument " + a);
         }
@@ -310,6 +365,12 @@ public final class Main {
       }
       if (o.confDir == null) {
         o.confDir = new File(o.workDir, "conf");
+      }
+      if (o.https && !o.secure) {
+        usage("--https needs --secure (its keystore)");
+      }
+      if (o.dataTransferProtection == null) {
+        o.dataTransferProtection = o.rpcProtection;
       }
       return o;
     }
@@ -321,9 +382,17 @@ public final class Main {
       return args[i];
     }
 
+    static String qop(String v, String flag) {
+      if (!v.equals("authentication") && !v.equals("integrity") && !v.equals("privacy")) {
+        usage(flag + " must be authentication, integrity or privacy, got " + v);
+      }
+      return v;
+    }
+
     static void usage(String why) {
       System.err.println("spindle-minicluster: " + why);
-      System.err.println("usage: Main [--conf-dir DIR] [--work-dir DIR] [--node-managers N] [--namenode-port P] [--exit-on-stdin-eof]");
+      System.err.println("usage: Main [--conf-dir DIR] [--work-dir DIR] [--node-managers N] [--namenode-port P] [--exit-on-stdin-eof]"
+          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q] [--https]] [--set key=value]...");
       System.exit(64);
     }
   }
