@@ -135,3 +135,59 @@ func TestSubmitScript(t *testing.T) {
 		t.Errorf("spindle status does not show ValueError: boom:\n%s", r.stdout)
 	}
 }
+
+// followScript waits until SPINDLE_SCHEDULER_FILE names another scheduler
+// than DASK_SCHEDULER_ADDRESS (the test kills the first), then computes
+// with a Client made from the file.
+const followScript = `import json, os, sys, time
+from distributed import Client
+path, first = os.environ["SPINDLE_SCHEDULER_FILE"], os.environ["DASK_SCHEDULER_ADDRESS"]
+print("FIRST", first, flush=True)
+deadline = time.monotonic() + 480
+while json.load(open(path))["address"] == first:
+    if time.monotonic() > deadline:
+        sys.exit("the scheduler file never named another scheduler than " + first)
+    time.sleep(1)
+with Client(scheduler_file=path, timeout=120) as c:
+    c.wait_for_workers(1, timeout=300)
+    print("SECOND", c.scheduler.address, "SUM", c.submit(sum, range(100)).result(), flush=True)
+`
+
+// TestScriptFollowsARestartedScheduler: the scheduler is killed while the
+// script runs; once the application master has a new one, the script's
+// SPINDLE_SCHEDULER_FILE names it, and a Client made from it computes
+// with the application's worker (which rejoined).
+func TestScriptFollowsARestartedScheduler(t *testing.T) {
+	useCluster(t)
+	bin := spindleBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	defer cancel()
+	r := spindle(t, ctx, "submit", "--wait", "--json", "--binary", bin, scriptSpec(t, "script-follow"),
+		"--script", writeScript(t, "follow.py", followScript))
+	if r.code != 0 {
+		t.Fatalf("submit --wait --script: exit %d", r.code)
+	}
+	var sub submitted
+	mustJSON(t, r.stdout, &sub)
+	defer spindle(t, context.Background(), "kill", sub.AppID)
+	var sched string
+	eventually(t, 4*time.Minute, "a ready worker and a running script", func() (bool, string) {
+		cs := containers(t, ctx, sub.AppID)
+		for _, c := range cs {
+			if c.Service == "scheduler" && c.State == "ready" {
+				sched = c.ID
+			}
+		}
+		return sched != "" && count(cs, "worker", "ready") == 1 && count(cs, "client", "running")+count(cs, "client", "ready") == 1, summary(cs)
+	})
+	killProcess(t, sched, "dask scheduler")
+	if r := spindle(t, ctx, "wait", sub.AppID, "--for", "finished", "--timeout", "9m"); r.code != 0 {
+		t.Fatalf("wait --for finished: exit %d, want 0 (the script computed after the restart)\n%s", r.code, r.stderr)
+	}
+	r = spindle(t, ctx, "logs", sub.AppID, "--service", "client", "--file", "stdout", "--timeout", "3m")
+	first := regexp.MustCompile(`FIRST (\S+)`).FindStringSubmatch(r.stdout)
+	second := regexp.MustCompile(`SECOND (\S+) SUM 4950\n`).FindStringSubmatch(r.stdout)
+	if first == nil || second == nil || first[1] != sub.Address || second[1] == first[1] {
+		t.Fatalf("the script's output: want FIRST %s, then SECOND <another address> SUM 4950:\n%s", sub.Address, r.stdout)
+	}
+}
