@@ -40,12 +40,10 @@ func NewHDFSContext(ctx context.Context, cfg *conf.Config, o Options) (*hdfs.Cli
 			return nil, fmt.Errorf("hdfs: %w", err)
 		}
 	}
-	if Kerberized(cfg) {
+	if strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") && (o.HDFSToken != nil || o.ProxyUser != "") {
 		// colinmarc/hdfs can neither present a delegation token nor act
 		// for another user: its NameNode connections are authenticated by
-		// package ipc (as YARN's are) and lent as plain streams, for the
-		// ticket cache and keytab too so that there is one path.
-		// DataNode transfers stay its own (SASL, block tokens).
+		// package ipc and handed over as plain streams.
 		if o.HDFSToken == nil && o.Kerberos == nil {
 			if o.Kerberos, err = kerberosLogin(o); err != nil { // once, not per connection
 				return nil, err
@@ -64,6 +62,20 @@ func NewHDFSContext(ctx context.Context, cfg *conf.Config, o Options) (*hdfs.Cli
 			io, _, err := namenodeStreamAuth(cfg, o)
 			return io, err
 		})
+		opts.DataTransferProtection = cfg.GetDefault("dfs.data.transfer.protection", "")
+	} else if strings.EqualFold(cfg.GetDefault("hadoop.security.authentication", "simple"), "kerberos") {
+		kc := o.Kerberos
+		if kc == nil {
+			if kc, err = kerberosLogin(o); err != nil {
+				return nil, err
+			}
+		}
+		spn, ok := cfg.Get("dfs.namenode.kerberos.principal")
+		if !ok {
+			return nil, fmt.Errorf("hdfs: hadoop.security.authentication is kerberos but dfs.namenode.kerberos.principal is not set in hdfs-site.xml")
+		}
+		opts.KerberosClient = kc
+		opts.KerberosServicePrincipleName = strings.SplitN(spn, "@", 2)[0]
 		opts.DataTransferProtection = cfg.GetDefault("dfs.data.transfer.protection", "")
 	}
 	c, err := hdfs.NewClient(opts)
@@ -100,8 +112,7 @@ func CloseHDFSFile(ctx context.Context, w *hdfs.FileWriter) error {
 
 // namenodeStreamAuth is how package ipc authenticates a NameNode
 // connection lent to colinmarc/hdfs: with o.HDFSToken, or as the Kerberos
-// principal (acting for o.ProxyUser if set). user is the effective user's
-// short name.
+// principal acting for o.ProxyUser. user is the effective user's short name.
 func namenodeStreamAuth(cfg *conf.Config, o Options) (io ipc.Options, user string, err error) {
 	qop, err := qopFrom(cfg)
 	if err != nil {
@@ -124,11 +135,7 @@ func namenodeStreamAuth(cfg *conf.Config, o Options) (io ipc.Options, user strin
 		return io, "", err
 	}
 	io.Protocol, io.PingInterval = clientNamenodeProtocol, -1
-	user = o.ProxyUser
-	if user == "" && io.Kerberos != nil {
-		user = ShortName(PrincipalOf(io.Kerberos))
-	}
-	return io, user, nil
+	return io, o.ProxyUser, nil
 }
 
 // ShortName is a principal's user part: "alice" for alice/host@REALM.
