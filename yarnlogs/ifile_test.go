@@ -178,7 +178,11 @@ func sortedCopy(s []string) []string {
 // TestIndexedFixtures reads node files Hadoop's own
 // LogAggregationIndexedFileController wrote (IndexedLogFixtureWriter): one
 // upload, and a rolling file of two finished cycles and one cut short,
-// whose checksum file marks the valid end; uncompressed and gz.
+// whose checksum file marks the valid end; uncompressed and gz. They were
+// made with (in integration/minicluster, after mvn package):
+//
+//	java -cp target/classes:$(cat target/classpath.txt) dev.spindle.minicluster.IndexedLogFixtureWriter DIR none 2000
+//	... IndexedLogFixtureWriter DIR gz 1500000
 func TestIndexedFixtures(t *testing.T) {
 	t.Run("none", func(t *testing.T) {
 		_, app := ifileApp(t, "ifile-none")

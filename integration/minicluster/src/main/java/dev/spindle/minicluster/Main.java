@@ -246,10 +246,16 @@ public final class Main {
         yconf.set("yarn.log-aggregation.file-formats", "TFile");
       }
       yconf.set("yarn.log-aggregation.TFile.remote-app-log-dir", "/tmp/logs");
-      yconf.set("yarn.log-aggregation.IFile.remote-app-log-dir", "/tmp/logs");
-      // yarn-default.xml names only TFile's class; clusters using IFile set its own.
-      yconf.set("yarn.log-aggregation.file-controller.IFile.class",
-          "org.apache.hadoop.yarn.logaggregation.filecontroller.ifile.LogAggregationIndexedFileController");
+      if (yconf.get("yarn.log-aggregation.file-formats").contains("IFile")) {
+        // yarn-default.xml names only TFile's class; clusters using IFile set its own.
+        yconf.set("yarn.log-aggregation.file-controller.IFile.class",
+            "org.apache.hadoop.yarn.logaggregation.filecontroller.ifile.LogAggregationIndexedFileController");
+        yconf.set("yarn.log-aggregation.IFile.remote-app-log-dir", "/tmp/logs");
+        // Hadoop refuses two formats under one root unless their suffixes are
+        // set apart (these are the values they default to).
+        yconf.set("yarn.log-aggregation.IFile.remote-app-log-dir-suffix", "logs-ifile");
+        yconf.set("yarn.log-aggregation.TFile.remote-app-log-dir-suffix", "logs-tfile");
+      }
       yconf.setLong(YarnConfiguration.DEBUG_NM_DELETE_DELAY_SEC, 0);
       // Fast container stop: SIGTERM then SIGKILL after this delay.
       yconf.setLong(YarnConfiguration.NM_SLEEP_DELAY_BEFORE_SIGKILL_MS, 2000);
