@@ -439,11 +439,14 @@ class YarnCluster(Cluster):
 
     @classmethod
     def from_application_id(cls, app_id, asynchronous=False):
-        """Connects to a running Spindle application; close() stops it, as in dask-yarn."""
+        """Connects to a running Spindle application. As in dask-yarn, close()
+        only disconnects: the application goes on (whoever started it stops
+        it); shutdown(status, diagnostics) ends it."""
         if not isinstance(app_id, str) or not re.fullmatch(r"application_\d+_\d+", app_id):
             raise ValueError(f"app_id: {app_id!r}: want application_<cluster timestamp>_<number>")
         self = cls.__new__(cls)
-        self._init_common(app_id, bool(asynchronous), locate=lambda: self._attach(app_id), owned=False)
+        self._init_common(app_id, bool(asynchronous), locate=lambda: self._attach(app_id), owned=False,
+                          stop_on_close=False)
         self._begin()
         return self
 

@@ -159,11 +159,14 @@ def test_from_application_id_and_context_manager():
                 assert client.scheduler_info()["address"] == cluster.scheduler_address
         finally:
             other.close()
-        # other.close() stopped the application, as dask-yarn's does.
-        report = spindle_json("status", app)
-        assert (report["state"], report["final_status"]) == ("FINISHED", "SUCCEEDED"), report
-    # Leaving the with block closes it too: the application had ended, so that is no error.
-    assert spindle_json("status", app)["final_status"] == "SUCCEEDED"
+        # other.close() only disconnected, as dask-yarn's does for a cluster
+        # it attached to: the application and its scheduler go on.
+        assert spindle_json("status", app)["state"] == "RUNNING"
+        with Client(cluster) as client:
+            assert client.submit(sum, [1, 2]).result(timeout=300) == 3
+    # Leaving the with block stops the application this object started.
+    report = spindle_json("status", app)
+    assert (report["state"], report["final_status"]) == ("FINISHED", "SUCCEEDED"), report
 
 
 def test_from_specification_with_two_pools(tmp_path):
