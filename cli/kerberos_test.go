@@ -2,11 +2,16 @@ package cli
 
 import (
 	"context"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/spindle-yarn/spindle/hadooprpc"
 	"github.com/spindle-yarn/spindle/hadooprpc/conf"
 )
 
@@ -59,5 +64,36 @@ func TestKerberosNoTicketCacheExit10(t *testing.T) {
 	_, _, err := k.auth(context.Background(), siteConf(t, "kerberos"))
 	if exitCode(err) != ExitAuth || !strings.Contains(err.Error(), "run kinit") {
 		t.Fatalf("%v: exit %d, want %d saying run kinit", err, exitCode(err), ExitAuth)
+	}
+}
+
+// Under yarn.http.policy=HTTPS_ONLY the NodeManagers' addresses are HTTPS
+// ones: the web client speaks HTTPS to them, trusting SSL_CERT_FILE's CA.
+func TestWebClientHTTPSOnly(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SSL_CERT_FILE", ca)
+	cfg := siteConf(t, "simple")
+	if err := cfg.AddReader(strings.NewReader(`<configuration><property><name>yarn.http.policy</name><value>HTTPS_ONLY</value></property></configuration>`), "yarn-site.xml"); err != nil {
+		t.Fatal(err)
+	}
+	hc, err := webClient(cfg, hadooprpc.Options{}, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hc.Get("http://" + strings.TrimPrefix(srv.URL, "https://") + "/ws/v1/node/info")
+	if err != nil {
+		t.Fatalf("GET over HTTPS_ONLY: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %s", resp.Status)
 	}
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -141,7 +142,17 @@ func secureCommands(t *testing.T, ctx context.Context, c *cluster.Cluster, bin s
 	withKeytab := func(args ...string) []string {
 		return append(args, "--principal", k.UserPrincipal, "--keytab", k.UserKeytab)
 	}
-	r = mustRun(withKeytab("submit", "--binary", bin, daskSpec(t, 1))...)
+	// submit takes them from the spec's principal and keytab keys.
+	specPath := daskSpec(t, 1)
+	y, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y = append(y, fmt.Sprintf("principal: %q\nkeytab: %q\n", k.UserPrincipal, k.UserKeytab)...)
+	if err := os.WriteFile(specPath, y, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun("submit", "--binary", bin, specPath)
 	second := strings.TrimSpace(r.stdout)
 	mustRun(withKeytab("wait", second, "--for", "address", "--timeout", "4m")...)
 	mustRun(withKeytab("containers", second)...)

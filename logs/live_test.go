@@ -14,3 +14,17 @@ func TestRetiredContainersHaveEnded(t *testing.T) {
 		}
 	}
 }
+
+// The ResourceManager reports NodeManager web addresses with their scheme:
+// https:// ones (yarn.http.policy=HTTPS_ONLY) must become host:port too.
+func TestWebAddressDropsScheme(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://nm1:8042":   "nm1:8042",
+		"https://nm1:8044/": "nm1:8044",
+		"nm1:8042":          "nm1:8042",
+	} {
+		if got := webAddress(in); got != want {
+			t.Errorf("webAddress(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
