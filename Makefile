@@ -80,11 +80,12 @@ dev-cluster: minicluster
 
 # The same, Kerberized (a KDC, keytabs, a ticket cache for you); prints
 # `export HADOOP_CONF_DIR=... KRB5_CONFIG=... KRB5CCNAME=...`.
-# RPC_PROTECTION=privacy encrypts RPC and DataNode transfers.
+# RPC_PROTECTION=privacy encrypts RPC and DataNode transfers; HTTPS=1 serves
+# YARN's web (NodeManager logs) over HTTPS only.
 RPC_PROTECTION ?= authentication
 dev-cluster-secure: minicluster
 	$(GO) build -o bin/dev-cluster ./integration/cmd/dev-cluster
-	bin/dev-cluster --secure --rpc-protection $(RPC_PROTECTION)
+	bin/dev-cluster --secure --rpc-protection $(RPC_PROTECTION) $(if $(HTTPS),--https)
 
 clean:
 	rm -rf bin dist $(MINICLUSTER)/target

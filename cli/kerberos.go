@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,13 +92,58 @@ func authFrom(ctx context.Context) hadooprpc.Options {
 
 // webClient is an HTTP client for the cluster's web services (NodeManager
 // logs): on a Kerberized cluster it answers SPNEGO challenges with o's
-// Kerberos login. HTTPS servers are checked against the system's
-// certificate authorities (or SSL_CERT_FILE's).
-func webClient(o hadooprpc.Options, timeout time.Duration) *http.Client {
+// Kerberos login; when the cluster serves YARN's web over HTTPS only
+// (yarn.http.policy=HTTPS_ONLY, the NodeManagers' reported web addresses
+// being their HTTPS ones) it speaks HTTPS to them, checking certificates
+// against the system's authorities and SSL_CERT_FILE's.
+func webClient(cfg *conf.Config, o hadooprpc.Options, timeout time.Duration) (*http.Client, error) {
 	c := &http.Client{Timeout: timeout}
+	var rt http.RoundTripper = http.DefaultTransport
+	if cfg.WebAppHTTPS() {
+		roots, err := certPool()
+		if err != nil {
+			return nil, err
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		rt = httpsOnly{t}
+	}
 	if o.Kerberos != nil {
-		c.Transport = hadooprpc.SPNEGOTransport(o.Kerberos, nil)
+		rt = hadooprpc.SPNEGOTransport(o.Kerberos, rt)
 		c.Jar, _ = cookiejar.New(nil) // hadoop.auth: one ticket exchange per server
 	}
-	return c
+	c.Transport = rt
+	return c, nil
+}
+
+// certPool is the system's certificate authorities and SSL_CERT_FILE's,
+// read now: Go reads SSL_CERT_FILE once per process.
+func certPool() (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read SSL_CERT_FILE: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("SSL_CERT_FILE %s holds no PEM certificate", f)
+		}
+	}
+	return pool, nil
+}
+
+// httpsOnly sends requests for http:// URLs as https://: the log code
+// names NodeManagers by host:port, and under HTTPS_ONLY those are their
+// HTTPS ports.
+type httpsOnly struct{ base http.RoundTripper }
+
+func (h httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" {
+		req = req.Clone(req.Context())
+		req.URL.Scheme = "https"
+	}
+	return h.base.RoundTrip(req)
 }

@@ -107,6 +107,10 @@ func (f *logsFlags) run(cmd *cobra.Command, e *env, arg string) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	ctx = context.WithValue(ctx, authKey{}, auth)
+	hc, err := webClient(cfg, auth, 30*time.Second)
+	if err != nil {
+		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
+	}
 	c, err := client.New(cfg, auth)
 	if err != nil {
 		return withCode(ExitUnavailable, fmt.Errorf("%s: %w", what, err))
@@ -116,7 +120,7 @@ func (f *logsFlags) run(cmd *cobra.Command, e *env, arg string) error {
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	defer out.Flush()
 	r := &logsRun{f: f, e: e, c: c, cfg: cfg, id: id, appID: appID, out: out, bounded: bounded,
-		http: webClient(auth, 30*time.Second)}
+		http: hc}
 	err = r.run(ctx)
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = ferr

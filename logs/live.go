@@ -95,7 +95,7 @@ func (c *Catalog) Containers() []LiveContainer {
 // webAddress is a NodeManager web address as host:port: the
 // ResourceManager's container reports put a scheme before it.
 func webAddress(s string) string {
-	s = strings.TrimPrefix(s, "http://")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "http://"), "https://")
 	return strings.TrimSuffix(s, "/")
 }
 

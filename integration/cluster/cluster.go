@@ -51,6 +51,9 @@ type Options struct {
 	// Conf are extra server settings (e.g. short delegation token
 	// lifetimes, hadoop.proxyuser.*), applied before the daemons start.
 	Conf map[string]string
+	// HTTPS, under Secure, serves YARN's web (NodeManager logs) over HTTPS
+	// only (yarn.http.policy=HTTPS_ONLY), with Kerberos.CAPEM's certificate.
+	HTTPS bool
 }
 
 // Kerberos is what a client of a Secure cluster needs: the realm's KDC and
@@ -219,6 +222,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		if opts.DataTransferProtection != "" {
 			args = append(args, "--data-transfer-protection", opts.DataTransferProtection)
+		}
+		if opts.HTTPS {
+			args = append(args, "--https")
 		}
 		// Hadoop reads ssl-server.xml and the site files, which the JVM
 		// writes here (see Secure.java), as resources.

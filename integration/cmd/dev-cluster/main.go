@@ -29,11 +29,14 @@ func main() {
 		extra[k] = v
 		return nil
 	})
+	dtp := flag.String("data-transfer-protection", "", "dfs.data.transfer.protection under --secure (default: as --rpc-protection)")
+	https := flag.Bool("https", false, "under --secure, YARN's web servers on HTTPS only (yarn.http.policy=HTTPS_ONLY)")
 	flag.Parse()
 	start := time.Now()
 	fmt.Fprintln(os.Stderr, "starting the local Hadoop cluster (HDFS + YARN)...")
 	c, err := cluster.Start(context.Background(), cluster.Options{WorkDir: *work, NodeManagers: *nms, Stderr: os.Stderr,
-		Secure: *secure, RPCProtection: *protection, Conf: extra})
+		Secure: *secure, RPCProtection: *protection, HTTPS: *https,
+		DataTransferProtection: *dtp, Conf: extra})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dev-cluster:", err)
 		os.Exit(1)

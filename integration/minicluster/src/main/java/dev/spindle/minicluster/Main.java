@@ -252,6 +252,9 @@ public final class Main {
 
       if (secure != null) {
         secure.configureYarn(yconf);
+        if (opts.https) {
+          yconf.set(YarnConfiguration.YARN_HTTP_POLICY_KEY, "HTTPS_ONLY");
+        }
       }
       yarn = new MiniYARNCluster("spindle", 1, opts.nodeManagers, 1, 1);
       yarn.init(yconf);
@@ -320,6 +323,8 @@ public final class Main {
     String dataTransferProtection;
     /** --set key=value, repeatable: extra server configuration. */
     final Map<String, String> extra = new java.util.LinkedHashMap<>();
+    /** With --secure: YARN's web servers (NodeManager logs) on HTTPS only. */
+    boolean https;
 
     static Options parse(String[] args) {
       Options o = new Options();
@@ -332,6 +337,7 @@ public final class Main {
           case "--namenode-port": o.nameNodePort = Integer.parseInt(need(args, ++i, a)); break;
           case "--exit-on-stdin-eof": o.exitOnStdinEof = true; break;
           case "--secure": o.secure = true; break;
+          case "--https": o.https = true; break;
           case "--rpc-protection": o.rpcProtection = qop(need(args, ++i, a), a); break;
           case "--data-transfer-protection": o.dataTransferProtection = qop(need(args, ++i, a), a); break;
           case "--set": {
@@ -352,6 +358,9 @@ public final class Main {
       }
       if (o.confDir == null) {
         o.confDir = new File(o.workDir, "conf");
+      }
+      if (o.https && !o.secure) {
+        usage("--https needs --secure (its keystore)");
       }
       if (o.dataTransferProtection == null) {
         o.dataTransferProtection = o.rpcProtection;
@@ -376,7 +385,7 @@ public final class Main {
     static void usage(String why) {
       System.err.println("spindle-minicluster: " + why);
       System.err.println("usage: Main [--conf-dir DIR] [--work-dir DIR] [--node-managers N] [--namenode-port P] [--exit-on-stdin-eof]"
-          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q]] [--set key=value]...");
+          + " [--secure [--rpc-protection authentication|integrity|privacy] [--data-transfer-protection Q] [--https]] [--set key=value]...");
       System.exit(64);
     }
   }

@@ -72,6 +72,7 @@ final class Secure {
   }
 
   static Secure start(File work, String rpcProtection, String dataTransferProtection) throws Exception {
+    File cp = new File(work, "classpath");
     String user = System.getProperty("user.name");
     List<String> principals = new java.util.ArrayList<>();
     for (String s : SERVICES) {
@@ -83,7 +84,6 @@ final class Secure {
     // A ticket cache whose TGT has already expired, for clients' error tests.
     File expired = new File(kdc.keytab(user).getParentFile(), user + ".expired.ccache");
     kdc.storeTgt(user, expired, 5);
-    File cp = new File(work, "classpath");
     Files.createDirectories(cp.toPath());
     File caPem = writeKeystores(cp);
     Secure s = new Secure(kdc, user, rpcProtection, dataTransferProtection, caPem, expired);
