@@ -32,14 +32,10 @@ func TestKerberizedCluster(t *testing.T) {
 		t.Run(protection, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 			defer cancel()
-			// The privacy cluster encrypts RPC and YARN's web (live logs
-			// over HTTPS); block transfers are authenticated only:
-			// colinmarc/hdfs cannot read blocks under integrity or
-			// privacy (README).
-			opts := cluster.Options{Secure: true, RPCProtection: protection}
-			if protection == "privacy" {
-				opts.DataTransferProtection, opts.HTTPS = "authentication", true
-			}
+			// The privacy cluster encrypts everything: RPC, block
+			// transfers (dfs.data.transfer.protection follows the RPC's)
+			// and YARN's web (live logs over HTTPS).
+			opts := cluster.Options{Secure: true, RPCProtection: protection, HTTPS: protection == "privacy"}
 			c, err := cluster.Start(ctx, opts)
 			if err != nil {
 				t.Fatalf("start the Kerberized cluster: %v", err)

@@ -37,9 +37,8 @@ func startSecure(t *testing.T, protection string, extra map[string]string) *clus
 	hadoop.Get(t) // skips under -short like every cluster test
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	// Block transfers authenticated only: colinmarc/hdfs cannot read blocks
-	// under integrity or privacy (see the README).
-	opts := cluster.Options{Secure: true, Conf: extra, RPCProtection: protection, DataTransferProtection: "authentication"}
+	// Block transfers protected as the RPC (dfs.data.transfer.protection).
+	opts := cluster.Options{Secure: true, Conf: extra, RPCProtection: protection}
 	if p := os.Getenv("SPINDLE_TEST_RPC_PROTECTION"); p != "" {
 		opts.RPCProtection = p
 	}
